@@ -1,0 +1,4 @@
+// Placeholder: the page-frame bitmap core lands with issue 2.
+export function version(): i32 {
+  return 1;
+}

@@ -1,0 +1,92 @@
+/**
+ * The result of an emulated boot: everything later stages (runtime, simulation, reports) read.
+ * Physical addresses are page frame numbers (`number`, exact to 2^53); virtual addresses are
+ * 32-bit unsigned numbers; sizes say their unit in their name (`Pages`, `Bytes`, `Kb`).
+ *
+ * CONTRACT shared by src/boot (producer) and src/runtime, src/sim, src/report (consumers):
+ * fields may be added, none removed or renamed without updating every consumer.
+ */
+import type { DmesgLine } from "../kernel/dmesg.js";
+import type { KernelProfile } from "../kernel/profile.js";
+
+/** A half-open virtual range [start, end) of the kernel address space. */
+export interface VirtRange {
+  start: number;
+  end: number;
+}
+
+/** The kernel's virtual memory layout (what the "Virtual kernel memory layout:" block prints). */
+export interface VirtualLayout {
+  pageOffset: number;
+  taskSize: number;
+  vector: VirtRange;
+  fixmap: VirtRange;
+  /** VMALLOC_START .. VMALLOC_END */
+  vmalloc: VirtRange;
+  /** PAGE_OFFSET .. high_memory */
+  lowmem: VirtRange;
+  /** absent without CONFIG_HIGHMEM */
+  pkmap?: VirtRange;
+  modules: VirtRange;
+}
+
+/** A half-open physical range [startPfn, endPfn) in page frames. */
+export interface PfnRange {
+  startPfn: number;
+  endPfn: number;
+}
+
+export interface ReservedRegion extends PfnRange {
+  /** what reserved it: "kernel", "initrd", "swapper_pg_dir", "dt:<node>", "cma:<name>", "early-lowmem", "swiotlb", "cma-leak" ... */
+  owner: string;
+}
+
+export interface Zone extends PfnRange {
+  name: "DMA" | "Normal" | "HighMem";
+  /** present pages in the zone (holes excluded) */
+  presentPages: number;
+}
+
+/** A CMA area as cma_init_reserved_mem() records it. */
+export interface CmaAreaInfo {
+  /** "reserved" for the default area (6.1), the DT node name otherwise */
+  name: string;
+  basePfn: number;
+  countPages: number;
+  orderPerBit: number;
+  /** the default area (dev_get_cma_area() of a device without its own pool) */
+  isDefault: boolean;
+  /** base >= arm_lowmem_limit: buffers from it need a vmalloc mapping */
+  inHighmem: boolean;
+}
+
+/** A per-device coherent pool (shared-dma-pool + no-map): not CMA. */
+export interface DmaPoolInfo extends PfnRange {
+  name: string;
+}
+
+export interface BootedMachine {
+  profile: KernelProfile;
+  lpae: boolean;
+  highmem: boolean;
+  layout: VirtualLayout;
+  /** PHYS_OFFSET >> PAGE_SHIFT */
+  physOffsetPfn: number;
+  /** memblock.memory after truncation, no-map regions removed, merged, sorted */
+  memory: PfnRange[];
+  reserved: ReservedRegion[];
+  /** arm_lowmem_limit >> PAGE_SHIFT: first highmem pfn */
+  armLowmemLimitPfn: number;
+  maxPfn: number;
+  /** non-empty zones, in order */
+  zones: Zone[];
+  cmaAreas: CmaAreaInfo[];
+  dmaPools: DmaPoolInfo[];
+  /** free pages handed to the buddy allocator at the end of boot (CMA pages excluded), per zone */
+  freePagesByZone: Record<string, number>;
+  /** /proc/meminfo figures the boot decides, in kB */
+  meminfo: Record<string, number>;
+  dmesg: DmesgLine[];
+  /** the panic, when this configuration would not boot (e.g. memory map does not fit in lowmem) */
+  panic?: string;
+}

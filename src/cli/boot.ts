@@ -1,0 +1,13 @@
+import type { Command } from "commander";
+import { CmaEmuError } from "../errors.js";
+import type { CliIo } from "./io.js";
+
+// Placeholder until the verb lands (see its issue).
+export function registerBoot(program: Command, _io: CliIo): void {
+  program
+    .command("boot")
+    .description("(not yet implemented)")
+    .action(() => {
+      throw new CmaEmuError("boot: not yet implemented");
+    });
+}
