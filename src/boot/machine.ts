@@ -74,6 +74,8 @@ export interface BootedMachine {
   physOffsetPfn: number;
   /** memblock.memory after truncation, no-map regions removed, merged, sorted */
   memory: PfnRange[];
+  /** MEMBLOCK_NOMAP regions (DT no-map on 5.12+, an unaligned first-bank head): present but never mapped */
+  nomap?: PfnRange[];
   reserved: ReservedRegion[];
   /** arm_lowmem_limit >> PAGE_SHIFT: first highmem pfn */
   armLowmemLimitPfn: number;
@@ -89,4 +91,26 @@ export interface BootedMachine {
   dmesg: DmesgLine[];
   /** the panic, when this configuration would not boot (e.g. memory map does not fit in lowmem) */
   panic?: string;
+  // The fields below are always set by boot(); they are optional so that hand-built machines
+  // (test fakes of other stages) stay valid.
+  /** named profile id ("debian-6.1-armmp") or "generic"; "oracle" evidence or "computed" from the era table */
+  profileName?: string;
+  evidence?: "oracle" | "computed";
+  /** the effective CONFIG_* symbols (profile defaults, .config, --kconfig) */
+  kconfig?: Record<string, string>;
+  /** highest buddy order (MAX_ORDER-1 before 6.4) and pageblock_order of this build */
+  maxOrder?: number;
+  pageblockOrder?: number;
+  /** CMA_MIN_ALIGNMENT_BYTES of this build */
+  cmaMinAlignBytes?: number;
+  /** arm_dma_limit >> PAGE_SHIFT (GFP_DMA / ZONE_DMA bound) */
+  armDmaPfnLimit?: number;
+  /** memblock.current_limit during early boot (memblock_limit), pfn */
+  memblockLimitPfn?: number;
+  /** RAM the kernel dropped (truncation, 32-bit cap, !HIGHMEM), physical pfn ranges */
+  droppedRam?: (PfnRange & { reason: string })[];
+  /** P2 (Debian 6.1 LPAE ≥4 GiB) CMA regions left reserved but unused */
+  leakedCma?: PfnRange[];
+  /** emulator warnings (not kernel output): command-line syntax the kernel ignores or misreads */
+  warnings?: string[];
 }

@@ -44,7 +44,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     }
     if (e instanceof CmaEmuError) {
       io.err(`cma-emu: ${e.message}\n`);
-      return EXIT_USAGE;
+      // an error may carry its own code (an interrupted simulation: 130)
+      return (e as { exitCode?: number }).exitCode ?? EXIT_USAGE;
     }
     const msg = e instanceof Error ? e.message : String(e);
     io.err(`cma-emu: internal error: ${msg}\n`);

@@ -1,0 +1,453 @@
+/**
+ * The discrete-event loop of one configuration: workload generators schedule arrivals, frees, bursts
+ * and resolution changes on a binary heap in simulated milliseconds; each event calls the target's
+ * allocators and records the outcome. Events and live buffers live in typed arrays (no allocation per
+ * operation); the loop yields to the event loop every YIELD_OPS operations so that progress reports,
+ * Ctrl-C and AbortSignal get through.
+ */
+import type { BufferSource, DmaAttrs, DmaDevice, FailureCause, GfpFlags } from "../runtime/api.js";
+import type { ResolvedConfiguration } from "./configurations.js";
+import { BUFFER_SOURCES, type FirstFailure, Metrics, type WorkloadApi } from "./metrics.js";
+import { Prng } from "./prng.js";
+import { Sampler } from "./sampler.js";
+import { pipelineFrameBytes, type Scenario } from "./scenario.js";
+import type { SimTarget } from "./target.js";
+
+enum Ev {
+  /** next Poisson arrival of a stream */
+  Arrival,
+  /** one allocation of a stream without a follow-up (initial population) */
+  Single,
+  Free,
+  Burst,
+  /** a pipeline (re)allocates its buffers at the next resolution */
+  Change,
+}
+
+enum Api {
+  Dma,
+  Ioremap,
+  Module,
+}
+
+const API_NAMES: WorkloadApi[] = ["dma", "ioremap", "module"];
+/** Slot source marking unmet demand: a request that failed but would have lived (not in the runtime). */
+const PHANTOM = 255;
+/** operations between two yields to the event loop */
+const YIELD_OPS = 1 << 16;
+
+type TypedArray = Int32Array | Float64Array | Uint8Array;
+
+/** A copy of `a` in a new array of length `n` of the same type (growing a typed-array column). */
+function grown<T extends TypedArray>(a: T, n: number): T {
+  const b = new (a.constructor as new (length: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
+/** A growable stack of ids in a typed array (no boxing, no garbage). */
+class IdStack {
+  private a = new Int32Array(256);
+  n = 0;
+  push(v: number): void {
+    if (this.n === this.a.length) this.a = grown(this.a, this.n * 2);
+    this.a[this.n++] = v;
+  }
+  pop(): number {
+    return this.a[--this.n];
+  }
+}
+
+/**
+ * A min-heap of events ordered by time. Equal times come out in an order fixed by the sequence of
+ * pushes and pops, so a run is deterministic without a tie-break key.
+ */
+class EventQueue {
+  time = new Float64Array(1024);
+  kind = new Uint8Array(1024);
+  arg = new Int32Array(1024);
+  private heap = new Int32Array(1024);
+  private readonly freeIds = new IdStack();
+  private nextId = 0;
+  size = 0;
+
+  private grow(): void {
+    const n = this.time.length * 2;
+    this.time = grown(this.time, n);
+    this.kind = grown(this.kind, n);
+    this.arg = grown(this.arg, n);
+    this.heap = grown(this.heap, n);
+  }
+
+  push(t: number, kind: Ev, arg: number): void {
+    let id: number;
+    if (this.freeIds.n > 0) id = this.freeIds.pop();
+    else {
+      if (this.nextId === this.time.length) this.grow();
+      id = this.nextId++;
+    }
+    const time = this.time;
+    time[id] = t;
+    this.kind[id] = kind;
+    this.arg[id] = arg;
+    const h = this.heap;
+    let i = this.size++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (time[h[p]] <= t) break;
+      h[i] = h[p];
+      i = p;
+    }
+    h[i] = id;
+  }
+
+  /** Removes the earliest event and returns its id (valid until the next push). */
+  pop(): number {
+    const h = this.heap;
+    const time = this.time;
+    const top = h[0];
+    const last = h[--this.size];
+    const lastTime = time[last];
+    const n = this.size;
+    let i = 0;
+    while (true) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && time[h[c + 1]] < time[h[c]]) c++;
+      if (time[h[c]] >= lastTime) break;
+      h[i] = h[c];
+      i = c;
+    }
+    h[i] = last;
+    this.freeIds.push(top);
+    return top;
+  }
+}
+
+/** Live buffers: what a free needs to undo an allocation. */
+class Slots {
+  handle = new Int32Array(1024);
+  workload = new Int32Array(1024);
+  bytes = new Float64Array(1024);
+  source = new Uint8Array(1024);
+  inVmalloc = new Uint8Array(1024);
+  private readonly freeIds = new IdStack();
+  private next = 0;
+
+  take(): number {
+    if (this.freeIds.n > 0) return this.freeIds.pop();
+    if (this.next === this.handle.length) {
+      const n = this.next * 2;
+      this.handle = grown(this.handle, n);
+      this.workload = grown(this.workload, n);
+      this.bytes = grown(this.bytes, n);
+      this.source = grown(this.source, n);
+      this.inVmalloc = grown(this.inVmalloc, n);
+    }
+    return this.next++;
+  }
+
+  release(id: number): void {
+    this.freeIds.push(id);
+  }
+}
+
+/** A workload compiled for the loop. */
+interface Workload {
+  name: string;
+  api: Api;
+  /** device index, -1 for ioremap/module workloads */
+  dev: number;
+  device?: DmaDevice;
+  attrs: DmaAttrs;
+  gfp: GfpFlags;
+  rng: Prng;
+  size?: Sampler;
+  lifetime?: Sampler;
+  meanInterarrivalMs: number;
+  initial: number;
+  burstEveryMs: number;
+  burstCount: number;
+  maxLive: number;
+  live: number;
+  /** pipeline: frame bytes per resolution, current index, live slots, period */
+  frameBytes: number[];
+  resolution: number;
+  buffers: number;
+  pipelineSlots: number[];
+  changeEveryMs: number;
+}
+
+function compileWorkloads(s: Scenario, c: ResolvedConfiguration, seed: number): Workload[] {
+  const devIndex = new Map(c.devices.map((d, i) => [d.name, i]));
+  return s.workloads.map((w, i): Workload => {
+    const devSpec = w.device !== undefined ? c.devices[devIndex.get(w.device)!] : undefined;
+    const api =
+      w.kind === "pipeline" || w.api === "dma" ? Api.Dma : w.api === "ioremap" ? Api.Ioremap : Api.Module;
+    const base: Workload = {
+      name: w.name ?? `${w.kind}${i}${w.device ? `:${w.device}` : ""}`,
+      api,
+      dev: api === Api.Dma && w.device !== undefined ? devIndex.get(w.device)! : -1,
+      device: devSpec && {
+        name: devSpec.name,
+        coherent: devSpec.coherent,
+        dmaMaskBits: devSpec.dmaMaskBits,
+        cmaArea: devSpec.cmaArea,
+      },
+      attrs: { noKernelMapping: devSpec?.noKernelMapping ?? false },
+      gfp: { atomic: devSpec?.atomic ?? false },
+      // one independent stream per workload: adding a workload does not change the others' draws
+      rng: new Prng(seed, i),
+      meanInterarrivalMs: 0,
+      initial: 0,
+      burstEveryMs: 0,
+      burstCount: 0,
+      maxLive: Number.POSITIVE_INFINITY,
+      live: 0,
+      frameBytes: [],
+      resolution: 0,
+      buffers: 0,
+      pipelineSlots: [],
+      changeEveryMs: 0,
+    };
+    if (w.kind === "pipeline") {
+      base.frameBytes = w.resolutions.map((r) => pipelineFrameBytes(w, r));
+      base.buffers = w.buffers;
+      base.changeEveryMs = w.changeEvery ?? 0;
+      return base;
+    }
+    base.size = new Sampler(w.size, true);
+    base.lifetime = w.lifetime && new Sampler(w.lifetime, false);
+    base.meanInterarrivalMs = w.ratePerSecond > 0 ? 1000 / w.ratePerSecond : 0;
+    base.initial = w.initial;
+    base.burstEveryMs = w.burst?.every ?? 0;
+    base.burstCount = w.burst?.count ?? 0;
+    base.maxLive = w.maxLive ?? Number.POSITIVE_INFINITY;
+    return base;
+  });
+}
+
+/** Progress of a run, reported every few tens of thousands of operations. */
+export interface SimProgress {
+  /** configuration being simulated, and its index among `configurations` */
+  configuration: string;
+  index: number;
+  configurations: number;
+  /** DMA-API operations done in this configuration, and its target */
+  ops: number;
+  opsTarget: number;
+}
+
+export interface RunControl {
+  opsTarget: number;
+  seed: number;
+  samples: number;
+  onProgress?: (p: SimProgress) => void;
+  signal?: AbortSignal;
+  index: number;
+  configurations: number;
+}
+
+/** The raw outcome of one configuration's event loop. */
+export interface RunOutcome {
+  metrics: Metrics;
+  simulatedMs: number;
+  vmOps: number;
+  interrupted: boolean;
+  seconds: number;
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** Runs one configuration until `opsTarget` DMA-API operations, an empty queue or an abort. */
+export async function runConfiguration(
+  s: Scenario,
+  c: ResolvedConfiguration,
+  target: SimTarget,
+  ctl: RunControl,
+): Promise<RunOutcome> {
+  const started = performance.now();
+  const areas = target.machine.cmaAreas;
+  const metrics = new Metrics(
+    c.devices.map((d) => d.name),
+    areas.map((a) => a.name),
+    areas.reduce((sum, a) => sum + a.countPages * 4096, 0),
+  );
+  const wls = compileWorkloads(s, c, ctl.seed);
+  const q = new EventQueue();
+  const slots = new Slots();
+  let now = 0;
+
+  wls.forEach((w, i) => {
+    if (w.frameBytes.length > 0) {
+      q.push(0, Ev.Change, i);
+      return;
+    }
+    for (let k = 0; k < w.initial; k++) q.push(0, Ev.Single, i);
+    if (w.meanInterarrivalMs > 0) q.push(w.rng.exponential(w.meanInterarrivalMs), Ev.Arrival, i);
+    if (w.burstEveryMs > 0 && w.burstCount > 0) q.push(w.burstEveryMs, Ev.Burst, i);
+  });
+
+  const recordFailure = (w: Workload, bytes: number, cause: FailureCause, messages: string[]) => {
+    if (metrics.failure(w.dev, cause, messages)) {
+      const ff: FirstFailure = {
+        op: metrics.dmaOps,
+        timeMs: now,
+        workload: w.name,
+        api: API_NAMES[w.api],
+        device: w.device?.name,
+        sizeBytes: bytes,
+        cause,
+        messages,
+        liveDmaBytes: metrics.liveDmaBytes,
+        liveCmaBytes: metrics.liveCmaBytes,
+        liveVmallocDmaBytes: metrics.liveVmallocDmaBytes,
+        state: target.snapshot(),
+        maps: target.maps(),
+      };
+      metrics.firstFailure = ff;
+      metrics.sample(now, ff.state);
+    }
+  };
+
+  /** Allocates one buffer of `bytes` for workload `wi`; returns its slot (a phantom one for a failed DMA request) or -1. */
+  const allocate = (wi: number, bytes: number): number => {
+    const w = wls[wi];
+    if (w.api === Api.Dma) {
+      const r = target.dmaAlloc(w.device!, bytes, w.attrs, w.gfp);
+      const id = slots.take();
+      slots.workload[id] = wi;
+      slots.bytes[id] = bytes;
+      w.live++;
+      if (!r.ok) {
+        recordFailure(w, bytes, r.cause, r.messages);
+        // The driver still wants the buffer: it stays as unmet demand for its lifetime (offered load).
+        slots.source[id] = PHANTOM;
+        metrics.addDemand(bytes);
+        return id;
+      }
+      metrics.dmaAllocOk(w.dev, bytes, r.source, r.inVmalloc);
+      slots.handle[id] = r.handle;
+      slots.source[id] = BUFFER_SOURCES.indexOf(r.source);
+      slots.inVmalloc[id] = r.inVmalloc ? 1 : 0;
+      return id;
+    }
+    metrics.vmOps++;
+    const r = w.api === Api.Ioremap ? target.ioremap(bytes) : target.moduleAlloc(bytes);
+    if (!r.ok) {
+      recordFailure(w, bytes, r.cause, r.messages);
+      return -1;
+    }
+    const id = slots.take();
+    slots.handle[id] = r.handle;
+    slots.workload[id] = wi;
+    slots.bytes[id] = bytes;
+    w.live++;
+    return id;
+  };
+
+  const free = (id: number): void => {
+    const w = wls[slots.workload[id]];
+    if (w.api === Api.Dma && slots.source[id] === PHANTOM) metrics.removeDemand(slots.bytes[id]);
+    else if (w.api === Api.Dma) {
+      target.dmaFree(slots.handle[id]);
+      metrics.dmaFree(
+        w.dev,
+        slots.bytes[id],
+        BUFFER_SOURCES[slots.source[id]] as BufferSource,
+        slots.inVmalloc[id] === 1,
+      );
+    } else {
+      metrics.vmOps++;
+      if (w.api === Api.Ioremap) target.iounmap(slots.handle[id]);
+      else target.moduleFree(slots.handle[id]);
+    }
+    w.live--;
+    slots.release(id);
+  };
+
+  /** One stream allocation with its scheduled free. */
+  const streamAlloc = (wi: number): void => {
+    const w = wls[wi];
+    if (w.live >= w.maxLive) return;
+    const id = allocate(wi, w.size!.sample(w.rng));
+    if (id >= 0 && w.lifetime) q.push(now + w.lifetime.sample(w.rng), Ev.Free, id);
+  };
+
+  const sampleEvery = Math.max(1, Math.ceil(ctl.opsTarget / ctl.samples));
+  let nextSample = 0;
+  let nextYield = YIELD_OPS;
+  // Guards against scenarios whose events never reach the target (e.g. only ioremap churn).
+  const maxEvents = ctl.opsTarget * 50 + 1_000_000;
+  let events = 0;
+  let interrupted = false;
+
+  while (q.size > 0 && metrics.dmaOps < ctl.opsTarget && events < maxEvents) {
+    const id = q.pop();
+    if (q.time[id] !== now) {
+      now = q.time[id];
+      target.setClock?.(now);
+    }
+    const arg = q.arg[id];
+    events++;
+    switch (q.kind[id] as Ev) {
+      case Ev.Free:
+        free(arg);
+        break;
+      case Ev.Arrival: {
+        const w = wls[arg];
+        q.push(now + w.rng.exponential(w.meanInterarrivalMs), Ev.Arrival, arg);
+        streamAlloc(arg);
+        break;
+      }
+      case Ev.Single:
+        streamAlloc(arg);
+        break;
+      case Ev.Burst: {
+        const w = wls[arg];
+        q.push(now + w.burstEveryMs, Ev.Burst, arg);
+        for (let k = 0; k < w.burstCount; k++) streamAlloc(arg);
+        break;
+      }
+      case Ev.Change: {
+        const w = wls[arg];
+        for (const sid of w.pipelineSlots) free(sid);
+        w.pipelineSlots.length = 0;
+        if (now > 0) w.resolution = (w.resolution + 1) % w.frameBytes.length;
+        for (let k = 0; k < w.buffers; k++) {
+          const sid = allocate(arg, w.frameBytes[w.resolution]);
+          if (sid >= 0) w.pipelineSlots.push(sid);
+        }
+        if (w.changeEveryMs > 0) q.push(now + w.changeEveryMs, Ev.Change, arg);
+        break;
+      }
+    }
+    if (metrics.dmaOps >= nextSample) {
+      metrics.sample(now, target.snapshot());
+      nextSample = metrics.dmaOps + sampleEvery;
+    }
+    if (metrics.dmaOps >= nextYield) {
+      nextYield = metrics.dmaOps + YIELD_OPS;
+      ctl.onProgress?.({
+        configuration: c.name,
+        index: ctl.index,
+        configurations: ctl.configurations,
+        ops: metrics.dmaOps,
+        opsTarget: ctl.opsTarget,
+      });
+      await yieldToEventLoop();
+      if (ctl.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+    }
+  }
+  metrics.sample(now, target.snapshot());
+  return {
+    metrics,
+    simulatedMs: now,
+    vmOps: metrics.vmOps,
+    interrupted,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
