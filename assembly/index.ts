@@ -77,6 +77,8 @@ class Bitmap {
   laneBest: usize;
   /** u32[MAX_LANES]: clock value of the lane's last query. */
   laneUsed: usize;
+  /** u8[32]: 1 + the lane of class (2^order - 1, 0) by order, 0 if none: the common case, looked up directly. */
+  laneOfOrder: usize;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -156,11 +158,12 @@ function leafFind(w: u64, base: u32, nr: u32, mask: u32, r: u32): u32 {
 //
 // pre/suf/maxrun are exact at all times once the index exists. The lane values are UPPER BOUNDS of
 // `best`: setting bits can only shorten runs, so a set leaves them alone; a clear marks the lane values
-// of the changed path stale (one `dirty` word per node for all lanes, up to the root). A stale bound
-// reads as maxrun, the longest unaligned run, which bounds every class from above. A query
-// that finds no answer inside a node tightens the node's bound below nr on the way back (findIn), so
-// each stale bound is paid for once, and only by the lanes that are queried there. Answers are always
-// checked against exact data (pre/suf and the words), never against a bound.
+// of the changed path stale (one `dirty` word per node for all lanes). A stale bound reads as maxrun,
+// the longest unaligned run, which bounds every class from above. Stale nodes are upward-closed (a
+// node is stale whenever a child is), so the marking stops at the first node that already was. A query
+// that finds no answer inside a node whose children are not stale tightens the node's bound below nr
+// on the way back (findIn), so a stale bound costs once, and only for the lanes queried there.
+// Answers are always checked against exact data (pre/suf and the words), never against a bound.
 
 /** First bit of the right child of node i (height h >= 1). */
 // @ts-ignore: decorator
@@ -177,22 +180,56 @@ function leafFind(w: u64, base: u32, nr: u32, mask: u32, r: u32): u32 {
   return maxU32(maxU32(lb, rb), cross);
 }
 
-/** Longest zero run of a word. */
-// @ts-ignore: decorator
-@inline function wordMaxRun(w: u64): u32 {
-  if (w == 0) return 64;
-  if (w == u64.MAX_VALUE) return 0;
-  return leafBest(w, 0, 0, 0);
+/**
+ * Longest zero run of a word, without branching on its bits: with R(L) = the positions where L ones
+ * of z = ~w start, R(a + b) = R(a) & (R(b) >> a); a binary search over L with R(32)..R(1) at hand.
+ */
+function wordMaxRun(w: u64): u32 {
+  const r1 = ~w;
+  if (r1 == u64.MAX_VALUE) return 64;
+  const r2 = r1 & (r1 >> 1);
+  const r4 = r2 & (r2 >> 2);
+  const r8 = r4 & (r4 >> 4);
+  const r16 = r8 & (r8 >> 8);
+  const r32 = r16 & (r16 >> 16);
+  let cur = u64.MAX_VALUE; // R(len)
+  let len: u64 = 0;
+  let next = cur & (r32 >> len);
+  let ok = next != 0;
+  cur = ok ? next : cur;
+  len += ok ? 32 : 0;
+  next = cur & (r16 >> len);
+  ok = next != 0;
+  cur = ok ? next : cur;
+  len += ok ? 16 : 0;
+  next = cur & (r8 >> len);
+  ok = next != 0;
+  cur = ok ? next : cur;
+  len += ok ? 8 : 0;
+  next = cur & (r4 >> len);
+  ok = next != 0;
+  cur = ok ? next : cur;
+  len += ok ? 4 : 0;
+  next = cur & (r2 >> len);
+  ok = next != 0;
+  cur = ok ? next : cur;
+  len += ok ? 2 : 0;
+  next = cur & (r1 >> len);
+  len += next != 0 ? 1 : 0;
+  return <u32>len;
 }
 
-/** Stores (pre, suf, maxrun) into the record at `at`; returns true if they differ from its old ones. */
+/**
+ * Stores (pre, suf, maxrun) into the record at `at`; returns true if they differ from its old ones.
+ * Always stores and compares without branching: whether a record changes is hard to predict.
+ */
 // @ts-ignore: decorator
 @inline function putRecord(at: usize, p: u32, s: u32, x: u32): bool {
   const ps = (<u64>s << 32) | <u64>p;
-  if (load<u64>(at, PRE) == ps && load<u32>(at, MAXRUN) == x) return false;
+  const changed = (load<u64>(at, PRE) != ps) | (load<u32>(at, MAXRUN) != x);
   store<u64>(at, ps, PRE);
   store<u32>(at, x, MAXRUN);
-  return true;
+  return changed;
 }
 
 /** Recomputes the leaf record of word w from the word; returns true if it changed. */
@@ -225,46 +262,52 @@ function leafFind(w: u64, base: u32, nr: u32, mask: u32, r: u32): u32 {
  * After bits [start, end) were all set (`cleared` false) or all cleared: recomputes the records of the
  * changed leaves and their ancestors, level by level, until a level where nothing changed. A node the
  * range covers whole gets its record without looking at its children (empty, or all free). After a
- * clear, the lane bounds of every ancestor are marked stale (a node settled by findIn may sit above
- * stale ones, so that marking cannot stop early).
+ * clear, the lane bounds of the ancestors are marked stale, up to the first node that already was.
  */
 function rebuild(bm: Bitmap, start: u32, end: u32, cleared: bool): void {
   const nodes = bm.nodes;
   const words = bm.words;
   const n = bm.nwords;
-  const mark = cleared && bm.nlanes != 0;
-  const dirty: u32 = mark ? 0xffffffff : 0;
+  let mark = cleared && bm.nlanes != 0;
   const w0 = start >> 6;
   const w1 = (end - 1) >> 6;
-  let changed = false;
-  for (let w = w0; w <= w1; w++) {
-    const at = nodes + ((<usize>(n + w)) << NODE_SHIFT);
-    if (w << 6 >= start && (w << 6) + 64 <= end) {
-      const full: u32 = cleared ? 64 : 0;
-      changed = putRecord(at, full, full, full) || changed;
-    } else {
-      changed = recomputeLeaf(nodes, words, n, w) || changed;
+  // Leaves: the two end words from their bits; the words between are wholly set or clear.
+  let changed = recomputeLeaf(nodes, words, n, w0);
+  if (w1 != w0) {
+    changed = changed | recomputeLeaf(nodes, words, n, w1);
+    const full: u32 = cleared ? 64 : 0;
+    for (let w = w0 + 1; w < w1; w++) {
+      changed = changed | putRecord(nodes + ((<usize>(n + w)) << NODE_SHIFT), full, full, full);
     }
-    if (mark) store<u32>(at, dirty, DIRTY);
   }
+  if (mark) {
+    for (let w = w0; w <= w1; w++) store<u32>(nodes + ((<usize>(n + w)) << NODE_SHIFT), 0xffffffff, DIRTY);
+  }
+  // Ancestors, level by level: again the two end nodes from their children, whole ones between.
   let lo = (n + w0) >> 1;
   let hi = (n + w1) >> 1;
   for (let h: u32 = 1; lo >= 1 && (changed || mark); h++) {
-    let again = false;
     if (changed) {
-      for (let i = lo; i <= hi; i++) {
-        const a = ((i << h) - n) << 6;
-        const len: u32 = 64 << h;
-        if (a >= start && a + len <= end) {
-          const full: u32 = cleared ? len : 0;
-          again = putRecord(nodes + ((<usize>i) << NODE_SHIFT), full, full, full) || again;
-        } else {
-          again = recomputeNode(nodes, i, h) || again;
+      let again = recomputeNode(nodes, lo, h);
+      if (hi != lo) {
+        again = again | recomputeNode(nodes, hi, h);
+        const full: u32 = cleared ? 64 << h : 0;
+        for (let i = lo + 1; i < hi; i++) {
+          again = again | putRecord(nodes + ((<usize>i) << NODE_SHIFT), full, full, full);
         }
       }
+      changed = again;
     }
-    if (mark) for (let i = lo; i <= hi; i++) store<u32>(nodes + ((<usize>i) << NODE_SHIFT), dirty, DIRTY);
-    changed = again;
+    if (mark) {
+      // Stale nodes are upward-closed: above nodes that all were already stale, all are.
+      let fresh = false;
+      for (let i = lo; i <= hi; i++) {
+        const at = nodes + ((<usize>i) << NODE_SHIFT);
+        fresh = fresh | (load<u32>(at, DIRTY) != 0xffffffff);
+        store<u32>(at, 0xffffffff, DIRTY);
+      }
+      mark = fresh;
+    }
     lo >>= 1;
     hi >>= 1;
   }
@@ -321,10 +364,19 @@ function buildLane(bm: Bitmap, k: i32): void {
 function laneFor(bm: Bitmap, mask: u32, r: u32): i32 {
   const nl = bm.nlanes;
   const clock = ++bm.clock;
-  for (let k = 0; k < nl; k++) {
-    if (ld32(bm.laneMask, k) == mask && ld32(bm.laneRes, k) == r) {
-      st32(bm.laneUsed, k, clock);
-      return k;
+  const order = <usize>popcnt(mask);
+  if (r == 0) {
+    const hit = <i32>load<u8>(bm.laneOfOrder + order);
+    if (hit != 0) {
+      st32(bm.laneUsed, hit - 1, clock);
+      return hit - 1;
+    }
+  } else {
+    for (let k = 0; k < nl; k++) {
+      if (ld32(bm.laneMask, k) == mask && ld32(bm.laneRes, k) == r) {
+        st32(bm.laneUsed, k, clock);
+        return k;
+      }
     }
   }
   let k = nl;
@@ -335,10 +387,12 @@ function laneFor(bm: Bitmap, mask: u32, r: u32): i32 {
   } else {
     k = 0;
     for (let j = 1; j < nl; j++) if (ld32(bm.laneUsed, j) < ld32(bm.laneUsed, k)) k = j;
+    if (ld32(bm.laneRes, k) == 0) store<u8>(bm.laneOfOrder + <usize>popcnt(ld32(bm.laneMask, k)), 0);
   }
   st32(bm.laneMask, k, mask);
   st32(bm.laneRes, k, r);
   st32(bm.laneUsed, k, clock);
+  if (r == 0) store<u8>(bm.laneOfOrder + order, <u8>(k + 1));
   buildLane(bm, k);
   return k;
 }
@@ -391,6 +445,8 @@ export function create(nbits: u32): usize {
   bm.laneRes = heap.alloc(MAX_LANES << 2);
   bm.laneBest = heap.alloc(MAX_LANES << alignof<usize>());
   bm.laneUsed = heap.alloc(MAX_LANES << 2);
+  bm.laneOfOrder = heap.alloc(32);
+  memory.fill(bm.laneOfOrder, 0, 32);
   bm.indexed = false;
   memory.fill(bm.words, 0, (<usize>used) << 3);
   memory.fill(bm.words + ((<usize>used) << 3), 0xff, (<usize>(n - used)) << 3);
@@ -410,6 +466,7 @@ export function dispose(handle: usize): void {
   heap.free(bm.laneRes);
   heap.free(bm.laneBest);
   heap.free(bm.laneUsed);
+  heap.free(bm.laneOfOrder);
   heap.free(handle);
 }
 
@@ -433,14 +490,21 @@ function writeRange(bm: Bitmap, start: u32, count: u32, set: bool): void {
   const w1 = (end - 1) >> 6;
   const head = u64.MAX_VALUE << (start & 63);
   const tail = u64.MAX_VALUE >> ((64 - (end & 63)) & 63);
-  for (let w = w0; w <= w1; w++) {
-    let m = u64.MAX_VALUE;
-    if (w == w0) m &= head;
-    if (w == w1) m &= tail;
-    const p = bm.words + ((<usize>w) << 3);
-    store<u64>(p, set ? load<u64>(p) | m : load<u64>(p) & ~m);
+  const words = bm.words;
+  if (w0 == w1) {
+    writeWord(words + ((<usize>w0) << 3), head & tail, set);
+  } else {
+    writeWord(words + ((<usize>w0) << 3), head, set);
+    for (let w = w0 + 1; w < w1; w++) store<u64>(words + ((<usize>w) << 3), set ? u64.MAX_VALUE : 0);
+    writeWord(words + ((<usize>w1) << 3), tail, set);
   }
   if (bm.indexed) rebuild(bm, start, end, !set);
+}
+
+// @ts-ignore: decorator
+@inline function writeWord(p: usize, m: u64, set: bool): void {
+  const v = load<u64>(p);
+  store<u64>(p, set ? v | m : v & ~m);
 }
 
 export function setRange(handle: usize, start: u32, count: u32): void {
@@ -598,19 +662,13 @@ function search(bm: Bitmap, start: u32): u32 {
   return NO_RUN;
 }
 
-/**
- * Whether node i may hold a run for the query (its bound >= qNr). A stale node whose maxrun already
- * rules it out is settled to maxrun, so that its parent can later be tightened from it.
- */
+/** Whether node i may hold a run for the query: its bound (maxrun while stale) >= qNr. */
 // @ts-ignore: decorator
 @inline function mayFit(at: usize, best: usize, i: u32): bool {
-  const dirty = load<u32>(at, DIRTY);
-  if ((dirty & qBit) == 0) return ld32(best, i) >= qNr;
-  const x = load<u32>(at, MAXRUN);
-  if (x >= qNr) return true;
-  st32(best, i, x);
-  store<u32>(at, dirty & ~qBit, DIRTY);
-  return false;
+  const stale = (load<u32>(at, DIRTY) & qBit) != 0;
+  const maxrun = load<u32>(at, MAXRUN);
+  const bound = ld32(best, i);
+  return (stale ? maxrun : bound) >= qNr;
 }
 
 /**
@@ -660,9 +718,13 @@ function findIn(bm: Bitmap, top: u32, htop: u32): u32 {
       }
       i = parent;
       h++;
-      st32(best, i, mergeBest(ld32(best, i << 1), ld32(best, (i << 1) + 1), m, lsuf, rpre, mask, r));
-      const pa = nodes + ((<usize>i) << NODE_SHIFT);
-      store<u32>(pa, load<u32>(pa, DIRTY) & ~qBit, DIRTY);
+      // Tighten the parent only from exact-or-bounded children that are not stale themselves, so that
+      // stale nodes stay upward-closed (rebuild's marking relies on it).
+      if (((load<u32>(la, DIRTY) | load<u32>(la, DIRTY + (1 << NODE_SHIFT))) & qBit) == 0) {
+        st32(best, i, mergeBest(ld32(best, i << 1), ld32(best, (i << 1) + 1), m, lsuf, rpre, mask, r));
+        const pa = nodes + ((<usize>i) << NODE_SHIFT);
+        store<u32>(pa, load<u32>(pa, DIRTY) & ~qBit, DIRTY);
+      }
     }
   }
   return NO_RUN; // not reached: the walk returns from inside the loop

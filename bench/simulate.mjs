@@ -18,6 +18,7 @@ if (args[0] === "--child") {
   const ops = Number(args[1]);
   const config = args[2];
   let peakHeap = 0;
+  const cpu0 = process.cpuUsage();
   const r = await simulate(DEFAULT_SCENARIO_YAML, {
     ops,
     compare: config === "all" ? [] : [config],
@@ -35,6 +36,11 @@ if (args[0] === "--child") {
       frees,
       failed,
       seconds: r.seconds,
+      // CPU time of the run: a steadier figure than wall time on a shared machine
+      cpuSeconds: (() => {
+        const c = process.cpuUsage(cpu0);
+        return (c.user + c.system) / 1e6;
+      })(),
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
       peakHeapMiB: Math.max(peakHeap, process.memoryUsage().heapUsed) / 2 ** 20,
     }),
@@ -47,9 +53,9 @@ const config = opt("--config", "highmem CMA (6.1)");
 const self = fileURLToPath(import.meta.url);
 console.log(`default scenario, configuration: ${config}, node ${process.version}, one core`);
 console.log(
-  "| ops | allocs | frees | failed | seconds | ops/s | allocs/s | frees/s | ns/op | peak RSS | peak heap |",
+  "| ops | allocs | frees | failed | wall s | ops/s (wall) | allocs/s | frees/s | ns/op | CPU s | ops/CPU-s | peak RSS | peak heap |",
 );
-console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const n of sizes) {
   const out = execFileSync(process.execPath, [self, "--child", String(n), config], { encoding: "utf8" });
   const r = JSON.parse(out);
@@ -57,6 +63,6 @@ for (const n of sizes) {
   console.log(
     `| ${f(r.ops)} | ${f(r.allocs)} | ${f(r.frees)} | ${f(r.failed)} | ${r.seconds.toFixed(2)} | ${f(r.ops / r.seconds)} | ` +
       `${f(r.allocs / r.seconds)} | ${f(r.frees / r.seconds)} | ${((r.seconds * 1e9) / r.ops).toFixed(0)} | ` +
-      `${r.peakRssMiB.toFixed(0)} MiB | ${r.peakHeapMiB.toFixed(0)} MiB |`,
+      `${r.cpuSeconds.toFixed(2)} | ${f(r.ops / r.cpuSeconds)} | ${r.peakRssMiB.toFixed(0)} MiB | ${r.peakHeapMiB.toFixed(0)} MiB |`,
   );
 }

@@ -1,14 +1,18 @@
 /**
- * arm-cma-emu: the public API. Everything the CLI does is a call here.
+ * arm-cma-emu: the public API. Everything the CLI does is a call here; nothing here prints.
+ *
+ * - boot(config): the address space and boot-time reservations of a board and kernel (`cma-emu boot`)
+ * - new Runtime(machine): its CMA, vmalloc and page allocators and the DMA API (`cma-emu dma-probe`)
+ * - simulate(scenario, options): millions of allocations over several configurations (`cma-emu simulate`)
+ * - the report functions that turn results into text, JSON, CSV and SVG
  */
-// ---- boot (src/boot): the address space and the boot-time reservations ----
+
 export type { BootConfig, RamBank, VmSplit } from "./boot/config.js";
 export { boot } from "./boot/index.js";
 export type { BootedMachine, CmaAreaInfo, VirtualLayout, Zone } from "./boot/machine.js";
 export { CmaEmuError, ConfigError, InputError, RangeArgumentError } from "./errors.js";
 export { type DtInfo, parseDts } from "./input/dts.js";
 export { parseKconfigFile } from "./input/kconfig-file.js";
-// ---- runtime (src/runtime): the allocators and the DMA API of a booted machine ----
 export { parseMeminfo } from "./input/meminfo.js";
 export { parseVmallocinfo, type VmallocinfoEntry } from "./input/vmallocinfo.js";
 export { Dmesg, type DmesgLine, type LogLevel } from "./kernel/dmesg.js";
@@ -30,8 +34,6 @@ export type {
 } from "./runtime/api.js";
 export { Runtime, type RuntimeOptions, type RuntimeStats } from "./runtime/index.js";
 export { type ProbeParams, type ProbeResult, runDmaProbe } from "./runtime/probe.js";
-// ---- simulation (src/sim) and its reports (src/report) ----
-/** The embedded default scenario as YAML text (what `npm start` runs). */
 export { DEFAULT_SCENARIO_YAML } from "./sim/default-scenario.js";
 export type { SimProgress } from "./sim/engine.js";
 export type { DeviceMetrics, FirstFailure, LoadBucket, TimeSeries } from "./sim/metrics.js";

@@ -6,6 +6,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { BootConfig, VmSplit } from "../src/boot/config.js";
 import { boot } from "../src/boot/index.js";
+import { bootJson } from "../src/report/boot-json.js";
+import { bootText } from "../src/report/boot-text.js";
+import { physmapSvg } from "../src/report/physmap-svg.js";
 
 const MiB = 1n << 20n;
 const alignUp2M = (x: bigint) => ((x + 2n * MiB - 1n) / (2n * MiB)) * 2n * MiB;
@@ -83,6 +86,10 @@ describe("boot properties over random configurations", () => {
       fc.property(configArb, (config) => {
         const m = boot(config);
         const l = m.layout;
+        // every report renders
+        expect(bootText(m)).toContain("Physical memory map:");
+        expect(physmapSvg(m)).toMatch(/^<svg /);
+        expect(JSON.parse(JSON.stringify(bootJson(m))).dmesg.length).toBe(m.dmesg.length);
         if (!m.memory.length) return void expect(m.panic).toBeDefined();
         // lowmem and vmalloc are disjoint; VMALLOC_START - high_memory in (0, 8 MiB]
         const gap = l.vmalloc.start - l.lowmem.end;

@@ -77,3 +77,58 @@ describe("maps for reports", () => {
     expect([...states].sort()).toEqual(["allocated", "free", "movable", "pinned"]);
   });
 });
+
+describe("dma-direct on LPAE before 5.19 (U20) and the coherent highmem rule", () => {
+  it("5.10 LPAE: NO_KERNEL_MAPPING falls back to the page allocator; 5.10 non-LPAE does not", () => {
+    const lpae = runtime({ kernel: "5.10", lpae: true, cmaMiB: 16 });
+    const plain = runtime({ kernel: "5.10", cmaMiB: 16 });
+    const run = (rt: Runtime) => {
+      let n = 0;
+      while (rt.dmaAlloc(dev(), MiB, { noKernelMapping: true }, { nowarn: true }).ok && n < 40) n++;
+      return n;
+    };
+    expect(run(plain)).toBe(15);
+    expect(run(lpae)).toBe(40);
+  });
+
+  it("5.10 LPAE, coherent device: highmem CMA pages are rejected with the kernel's dev_info line", () => {
+    const rt = runtime({ kernel: "5.10", lpae: true });
+    const r = rt.dmaAlloc({ name: "dmaprobe", coherent: true, dmaMaskBits: 32 }, MiB);
+    expect(r).toEqual({
+      ok: false,
+      cause: "highmem-rejected",
+      messages: ["platform dmaprobe: Rejecting highmem page from CMA."],
+    });
+    expect(rt.dmesg.texts()).toContain("platform dmaprobe: Rejecting highmem page from CMA.");
+  });
+});
+
+describe("device specifics", () => {
+  it("a per-device CMA area (DT pool) serves its device; others use the default area", () => {
+    const m = handMachine({ cmaMiB: 64 });
+    m.cmaAreas.push({
+      name: "vpu",
+      basePfn: 0x60000,
+      countPages: 4096,
+      orderPerBit: 0,
+      isDefault: false,
+      inHighmem: false,
+    });
+    const rt = new Runtime(m, { bitmapFactory: RefBitmap.create });
+    expect(rt.dmaAlloc({ ...dev(), cmaArea: "vpu" }, MiB)).toMatchObject({
+      ok: true,
+      source: "cma",
+      pfn: 0x60000,
+    });
+    const d = rt.dmaAlloc(dev(), MiB);
+    expect(d.ok && rt.defaultCma?.contains(d.pfn)).toBe(true);
+  });
+
+  it("dma-direct: a CMA page beyond a 31-bit mask is given back; the buffer comes from ZONE_DMA", () => {
+    const rt = runtime({ cmaMiB: 64 });
+    const r = rt.dmaAlloc({ name: "d", coherent: false, dmaMaskBits: 31 }, MiB, { noKernelMapping: true });
+    expect(r).toMatchObject({ ok: true, source: "buddy" });
+    if (r.ok) expect(r.pfn + 256).toBeLessThanOrEqual(0x80000);
+    expect(rt.stats().cma[0].usedPages).toBe(64);
+  });
+});

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import type { VmSplit } from "../src/boot/config.js";
+import { boot } from "../src/boot/index.js";
 import { parseVmallocinfo } from "../src/input/vmallocinfo.js";
 import { Runtime, type RuntimeOptions } from "../src/runtime/index.js";
 import { type ProbeParams, runDmaProbe } from "../src/runtime/probe.js";
-import { boot } from "../src/boot/index.js";
-import type { VmSplit } from "../src/boot/config.js";
 import { handMachine } from "./helpers/machine.js";
 import { RefBitmap } from "./helpers/ref-bitmap.js";
 

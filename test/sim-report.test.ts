@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { simCsvFiles } from "../src/report/sim-csv.js";
 import { simJson, simJsonText } from "../src/report/sim-json.js";
 import { simSvgFiles } from "../src/report/sim-svg.js";
@@ -80,8 +80,10 @@ describe("simulation reports", () => {
     expect(rates.every((r) => Number(r.split(",").at(-1)) <= 1)).toBe(true);
   });
 
-  it("svg: usage over time, failure rate vs load, maps at the first failure", async () => {
+  it("svg: usage over time, failure rate vs load, maps at the first failure, printing nothing", async () => {
+    const printed = (["log", "warn", "error", "info"] as const).map((m) => vi.spyOn(console, m));
     const files = await simSvgFiles(result);
+    for (const spy of printed) expect(spy).not.toHaveBeenCalled();
     expect(Object.keys(files).sort()).toEqual([
       "failure-rate-vs-load.svg",
       "maps-highmem.svg",

@@ -7,7 +7,7 @@ import type { Dmesg } from "../kernel/dmesg.js";
 import type { Kconfig } from "../kernel/kconfig.js";
 import type { BootRules } from "../kernel/profile.js";
 import { ALLOC_ANYWHERE, type Memblock } from "./memblock.js";
-import { alignDown, alignUp, fmt08, fmtPa, isAligned, PAGE_SIZE, SZ_1M, SZ_4G } from "./units.js";
+import { alignDown, alignUp, fmt08, fmtPa, isAligned, PAGE_SIZE, pfnDown, SZ_1M, SZ_4G } from "./units.js";
 
 /** A reserved CMA area, byte addresses. */
 export interface CmaArea {
@@ -193,4 +193,37 @@ function place(
       return addr || mb.allocRange(size, align, base, limit, owner);
     }
   }
+}
+
+/** CONFIG_CMA_SIZE_SEL_*: the default area's size when `cma=` is absent (dma_contiguous_reserve). */
+function kconfigCmaSize(k: Kconfig, mb: Memblock): number {
+  const mbytes = k.int("CONFIG_CMA_SIZE_MBYTES", 16) * SZ_1M;
+  // cma_early_percent_memory(): a percentage of memblock_phys_mem_size(), in pages
+  const percent =
+    Math.floor((pfnDown(mb.physMemSize()) * k.int("CONFIG_CMA_SIZE_PERCENTAGE", 10)) / 100) * PAGE_SIZE;
+  if (k.bool("CONFIG_CMA_SIZE_SEL_PERCENTAGE", false)) return percent;
+  if (k.bool("CONFIG_CMA_SIZE_SEL_MIN", false)) return Math.min(mbytes, percent);
+  if (k.bool("CONFIG_CMA_SIZE_SEL_MAX", false)) return Math.max(mbytes, percent);
+  return mbytes;
+}
+
+/**
+ * dma_contiguous_reserve(): the default area from `cma=` (size_cmdline, base, limit; "fixed" when
+ * limit == base + size) or from CONFIG_CMA_SIZE_SEL_*, below the arch limit.
+ */
+export function dmaContiguousReserve(
+  archLimit: number,
+  cmaCmd: { size: number; base: number; limit: number } | undefined,
+  kconfig: Kconfig,
+  ctx: CmaContext,
+): CmaArea | null {
+  const req = cmaCmd
+    ? {
+        size: cmaCmd.size,
+        base: cmaCmd.base,
+        limit: cmaCmd.limit ? Math.min(cmaCmd.limit, archLimit) : archLimit,
+        fixed: cmaCmd.limit !== 0 && cmaCmd.base + cmaCmd.size === cmaCmd.limit,
+      }
+    : { size: kconfigCmaSize(kconfig, ctx.memblock), base: 0, limit: archLimit, fixed: false };
+  return req.size ? cmaDeclareContiguous({ ...req, name: "reserved" }, ctx) : null;
 }

@@ -4,25 +4,23 @@
  * DT reserved-memory, the default CMA area), zones, mem_map, swiotlb and the `Memory:` line.
  * Pure: kernel messages go to the returned dmesg, bad input throws ConfigError/InputError.
  */
-import { ConfigError, InputError } from "../errors.js";
+import { ConfigError } from "../errors.js";
 import { parseEarlyParams } from "../kernel/cmdline.js";
 import { Dmesg } from "../kernel/dmesg.js";
 import { Kconfig } from "../kernel/kconfig.js";
 import {
-  type BootRules,
   type BuildConstants,
   defaultBuild,
   NAMED_PROFILES,
   type NamedProfile,
   resolveProfile,
 } from "../kernel/profile.js";
-import { type CmaArea, type CmaContext, cmaDeclareContiguous, cmaMinAlignBytes, pageOrders } from "./cma.js";
+import { type CmaArea, type CmaContext, cmaMinAlignBytes, dmaContiguousReserve, pageOrders } from "./cma.js";
 import type { BootConfig, RamBank, VmSplit } from "./config.js";
 import type { DroppedRam } from "./layout.js";
 import {
   adjustLowmemBounds,
   type BoundsContext,
-  earlyVmalloc,
   layoutBlockLines,
   pageOffsetOf,
   sanityCheckMeminfo,
@@ -30,17 +28,15 @@ import {
   vmallocLimit,
 } from "./layout.js";
 import type { BootedMachine, PfnRange, ReservedRegion } from "./machine.js";
-import { Memblock, mergedRanges } from "./memblock.js";
+import { Memblock } from "./memblock.js";
 import { bootMeminfo, countPages, earlyLowmemAllocations, memoryLines, swiotlbInit } from "./memory-line.js";
+import { applyEarlyParams, checkBanks, dtAddMemory } from "./memory-nodes.js";
 import { scanReservedMem } from "./reserved-mem.js";
-import { alignDown, alignUp, hex, PAGE_SIZE, pfnDown, pfnUp, SZ_1M, SZ_4G, toNum } from "./units.js";
+import { alignDown, alignUp, hex, PAGE_SIZE, pfnDown, pfnUp, SZ_4G, toNum } from "./units.js";
 import { printZoneRanges, printZonesF1, zoneSpans, zonesOf } from "./zones.js";
 
 export type { BootConfig, RamBank, VmSplit } from "./config.js";
 
-/** Above this the emulator refuses addresses (LPAE is 40-bit; numbers stay exact). */
-const PHYS_LIMIT = 2n ** 40n;
-const NO_LPAE = "above the 32-bit physical address space (no LPAE)";
 const DEFAULT_RAM: RamBank[] = [{ base: 0x40000000n, size: 1n << 30n }];
 
 /** Resolves `kernel` (a version or a named profile) into the era rules and the named defaults. */
@@ -66,116 +62,6 @@ function splitFromKconfig(k: Kconfig): VmSplit | undefined {
     return found;
   }
   return undefined;
-}
-
-function checkBanks(banks: RamBank[], physOffset: bigint | undefined): void {
-  const sorted = [...banks].sort((a, b) => (a.base < b.base ? -1 : 1));
-  for (const b of sorted) {
-    if (b.size <= 0n) throw new InputError(`bank ${hex(toNum(b.base))}: size must be > 0`, "--ram");
-    if (b.base + b.size > PHYS_LIMIT)
-      throw new InputError(
-        `bank ${hex(toNum(b.base))}: ends above the 40-bit physical address space`,
-        "--ram",
-      );
-    if (physOffset !== undefined && b.base < physOffset)
-      throw new InputError(
-        `bank at ${hex(toNum(b.base))} lies below PHYS_OFFSET ${hex(toNum(physOffset))}; RAM must start at or above it`,
-        "--ram",
-      );
-  }
-  for (let i = 1; i < sorted.length; i++) {
-    const p = sorted[i - 1];
-    if (sorted[i].base < p.base + p.size)
-      throw new InputError(
-        `banks ${hex(toNum(p.base))}+${hex(toNum(p.size))} and ${hex(toNum(sorted[i].base))} overlap; banks must be disjoint`,
-        "--ram",
-      );
-  }
-}
-
-/** early_init_dt_add_memory_arch() (drivers/of/fdt.c) for one DT bank. */
-function dtAddMemory(
-  mb: Memblock,
-  bank: RamBank,
-  lpae: boolean,
-  rules: BootRules,
-  dmesg: Dmesg,
-  dropped: DroppedRam[],
-): void {
-  const maxAddr = lpae ? PHYS_LIMIT - 1n : 0xffffffffn;
-  let base = bank.base;
-  let size = bank.size;
-  const pageMask = BigInt(PAGE_SIZE - 1);
-  const pre = rules.ofFdtPrefix;
-  if (size < BigInt(PAGE_SIZE) - (base & pageMask)) {
-    dmesg.warn(`${pre}Ignoring memory block 0x${base.toString(16)} - 0x${(base + size).toString(16)}`);
-    return;
-  }
-  if (base & pageMask) {
-    size -= BigInt(PAGE_SIZE) - (base & pageMask);
-    base = (base + pageMask) & ~pageMask;
-  }
-  size &= ~pageMask;
-  if (base > maxAddr) {
-    dmesg.warn(`${pre}Ignoring memory block 0x${base.toString(16)} - 0x${(base + size).toString(16)}`);
-    dropped.push({ base: toNum(base), end: toNum(base + size), why: NO_LPAE });
-    return;
-  }
-  if (base + size - 1n > maxAddr) {
-    dmesg.warn(
-      `${pre}Ignoring memory range 0x${(maxAddr + 1n).toString(16)} - 0x${(base + size).toString(16)}`,
-    );
-    dropped.push({ base: toNum(maxAddr + 1n), end: toNum(base + size), why: NO_LPAE });
-    size = maxAddr - base + 1n;
-  }
-  // memblock_cap_size(): without LPAE the region ends at 0xffffffff, losing the last (partial) page
-  if (!lpae && base + size > maxAddr)
-    dropped.push({
-      base: toNum(maxAddr),
-      end: toNum(maxAddr + 1n),
-      why: "last page: phys_addr_t is 32 bits",
-    });
-  mb.add(toNum(base), toNum(size));
-}
-
-/** arm_add_memory() (arch/arm/kernel/setup.c): the `mem=` path, with its 32-bit truncation. */
-function armAddMemory(
-  mb: Memblock,
-  start: bigint,
-  size: bigint,
-  physOffset: number,
-  lpae: boolean,
-  dmesg: Dmesg,
-  dropped: DroppedRam[],
-): void {
-  const page = BigInt(PAGE_SIZE);
-  let aligned = (start + page - 1n) & ~(page - 1n);
-  size = aligned > start + size ? 0n : size - (aligned - start);
-  const h = (n: bigint) => `0x${n.toString(16).padStart(8, "0")}`;
-  if (!lpae) {
-    if (aligned > 0xffffffffn) {
-      dmesg.log("crit", `Ignoring memory at ${h(start)} outside 32-bit physical address space`);
-      return;
-    }
-    if (aligned + size > 0xffffffffn) {
-      dmesg.log("crit", `Truncating memory at ${h(start)} to fit in 32-bit physical address space`);
-      dropped.push({ base: 0xffffffff, end: toNum(aligned + size), why: NO_LPAE });
-      size = 0xffffffffn - aligned;
-    }
-  }
-  const po = BigInt(physOffset);
-  if (aligned < po) {
-    if (aligned + size <= po) {
-      dmesg.info(`Ignoring memory below PHYS_OFFSET: ${h(aligned)}-${h(aligned + size)}`);
-      return;
-    }
-    dmesg.info(`Ignoring memory below PHYS_OFFSET: ${h(aligned)}-${h(po)}`);
-    size -= po - aligned;
-    aligned = po;
-  }
-  size &= ~(page - 1n);
-  if (size === 0n || aligned + size > PHYS_LIMIT) return;
-  mb.add(toNum(aligned), toNum(size));
 }
 
 const toPfnRange = (r: { base: number; end: number }): PfnRange => ({
@@ -216,48 +102,22 @@ export function boot(config: BootConfig): BootedMachine {
   for (const b of sortedBanks) dtAddMemory(mb, b, lpae, rules, dmesg, dropped);
 
   // parse_early_param(), in command-line order
-  let vmallocBytes: number | undefined;
-  let cmaCmd: { size: number; base: number; limit: number } | undefined;
-  let initrd = config.initrd ?? named?.initrd;
-  let memSeen = false;
   const cmaEnabled = kconfig.bool("CONFIG_CMA", true) && kconfig.bool("CONFIG_DMA_CMA", true);
-  for (const p of early.params) {
-    if (p.kind === "mem") {
-      if (!memSeen) {
-        memSeen = true;
-        mb.remove(mb.startOfDram(), mb.endOfDram());
-      }
-      armAddMemory(
-        mb,
-        p.mem.startBytes ?? BigInt(physOffset),
-        p.mem.sizeBytes,
-        physOffset,
-        lpae,
-        dmesg,
-        dropped,
-      );
-    } else if (p.kind === "vmalloc")
-      vmallocBytes = earlyVmalloc(Number(p.sizeBytes % 2n ** 32n), rules, pageOffset, dmesg);
-    else if (p.kind === "cma") {
-      if (!cmaEnabled)
-        warnings.push(`cmdline: '${p.cma.token}': CONFIG_DMA_CMA is off, the kernel ignores it`);
-      else {
-        // size_cmdline, base_cmdline and limit_cmdline are phys_addr_t: 32 bits without LPAE
-        const physT = (v: bigint) => toNum(lpae ? v % PHYS_LIMIT : v % 2n ** 32n);
-        const size = physT(p.cma.sizeBytes);
-        if (!lpae && p.cma.sizeBytes >= 2n ** 32n)
-          warnings.push(`cmdline: '${p.cma.token}': the size wraps in a 32-bit phys_addr_t to ${hex(size)}`);
-        if (rules.cmaCmdlinePlacement)
-          cmaCmd = { size, base: physT(p.cma.baseBytes), limit: physT(p.cma.limitBytes) };
-        else {
-          if (p.cma.baseBytes)
-            warnings.push(`cmdline: '${p.cma.token}': kernel ${version} reads only the size of cma=`);
-          cmaCmd = { size, base: 0, limit: 0 };
-        }
-      }
-    } else if (p.kind === "initrd" && !config.initrd) initrd = { start: p.startBytes, size: p.sizeBytes };
-  }
-  if (!initrd && dt?.initrd && !config.initrd)
+  const earlyMem = applyEarlyParams(early.params, {
+    mb,
+    rules,
+    lpae,
+    pageOffset,
+    physOffset,
+    cmaEnabled,
+    version,
+    dmesg,
+    dropped,
+    warnings,
+  });
+  const { vmallocBytes, cmaCmd } = earlyMem;
+  let initrd = config.initrd ?? earlyMem.initrd ?? named?.initrd;
+  if (!config.initrd && !earlyMem.initrd && dt?.initrd)
     initrd = { start: dt.initrd.start, size: dt.initrd.end - dt.initrd.start };
   if (!mb.memory.length) {
     const said = dmesg.texts().filter((t) => /memory|RAM/.test(t));
@@ -289,31 +149,14 @@ export function boot(config: BootConfig): BootedMachine {
   const adjust = rules.lowmemBounds === "adjust_lowmem_bounds";
   let bounds = adjust ? adjustLowmemBounds(boundsCtx) : sanityCheckMeminfo(boundsCtx);
 
-  // arm_memblock_init()
-  // the image and swapper_pg_dir sit at fixed offsets above the start of RAM, where the boot loader
-  // (or the decompressor) put the kernel; PHYS_OFFSET is that address rounded down to 16 MiB
-  const ramStart = mb.startOfDram();
-  const image = ramStart + build.imageOffsetBytes;
-  mb.reserve(image, image + build.imageBytes, "kernel");
-  let initrdKb = 0;
-  if (initrd && initrd.size > 0n) {
-    const start = alignDown(toNum(initrd.start), PAGE_SIZE);
-    const size = alignUp(toNum(initrd.size) + (toNum(initrd.start) - start), PAGE_SIZE);
-    const what = `INITRD: 0x${start.toString(16).padStart(8, "0")}+0x${size.toString(16).padStart(8, "0")}`;
-    if (!mb.isRegionMemory(start, start + size))
-      dmesg.err(`${what} is not a memory region - disabling initrd`);
-    else if (mb.isRegionReserved(start, start + size))
-      dmesg.err(`${what} overlaps in-use memory region - disabling initrd`);
-    else {
-      mb.reserve(start, start + size, "initrd");
-      initrdKb = Math.floor(toNum(initrd.size) / 1024);
-    }
-  }
-  const pgdirBytes = lpae ? 0x5000 : 0x4000;
-  const text = ramStart + build.textOffsetBytes;
-  mb.reserve(text - pgdirBytes, text, "swapper_pg_dir");
-  const dtb = config.dtb ?? named?.dtb;
-  if (dtb) mb.reserve(toNum(dtb.start), toNum(dtb.start + dtb.size), "dtb");
+  // arm_memblock_init(): the image, the initrd, swapper_pg_dir, the DTB, then DT pools and CMA
+  const initrdKb = reserveBootImages(mb, {
+    build,
+    lpae,
+    initrd,
+    dtb: config.dtb ?? named?.dtb,
+    dmesg,
+  });
 
   const { maxOrder, pageblockOrder } = pageOrders(rules, kconfig, lpae);
   const alignBytes = cmaMinAlignBytes(rules, kconfig, lpae);
@@ -349,21 +192,11 @@ export function boot(config: BootConfig): BootedMachine {
     noMapRegions = r.noMap.filter((n) => !pools.some((p) => p.base === n.base));
   }
 
-  // dma_contiguous_reserve(): the default area
   if (cmaEnabled && !defaultFromDt) {
+    // dma_contiguous_reserve(arm_dma_limit), or min(arm_dma_limit, arm_lowmem_limit) before 3.18
     const archLimit =
       rules.cmaPlacement === "P0" ? Math.min(armDmaLimit, bounds.armLowmemLimit) : armDmaLimit;
-    let req: { size: number; base: number; limit: number; fixed: boolean };
-    if (cmaCmd) {
-      const limit = cmaCmd.limit ? Math.min(cmaCmd.limit, archLimit) : archLimit;
-      req = {
-        size: cmaCmd.size,
-        base: cmaCmd.base,
-        limit,
-        fixed: cmaCmd.limit !== 0 && cmaCmd.base + cmaCmd.size === cmaCmd.limit,
-      };
-    } else req = { size: kconfigCmaSize(kconfig, mb), base: 0, limit: archLimit, fixed: false };
-    const area = req.size ? cmaDeclareContiguous({ ...req, name: "reserved" }, cmaCtx) : null;
+    const area = dmaContiguousReserve(archLimit, cmaCmd, kconfig, cmaCtx);
     // a fixed area outside RAM is reserved, then cma_activate_area() finds invalid pfns (core_initcall)
     if (area && !mb.isRegionMemory(area.base, area.base + area.size)) {
       activationFailures.push(`cma: CMA area ${area.name} could not be activated`);
@@ -469,22 +302,60 @@ export function boot(config: BootConfig): BootedMachine {
     cmaMinAlignBytes: alignBytes,
     armDmaPfnLimit,
     memblockLimitPfn: pfnDown(bounds.memblockLimit),
-    droppedRam: dropped.sort((a, b) => a.base - b.base).map((d) => ({ ...toPfnRange(d), reason: d.why })),
+    droppedRam: droppedPfns(dropped),
     leakedCma: cmaCtx.leaked.map(toPfnRange),
     warnings,
   };
 }
 
-/** CONFIG_CMA_SIZE_SEL_*: the default area's size when `cma=` is absent (dma_contiguous_reserve). */
-function kconfigCmaSize(k: Kconfig, mb: Memblock): number {
-  const mbytes = k.int("CONFIG_CMA_SIZE_MBYTES", 16) * SZ_1M;
-  // cma_early_percent_memory(): a percentage of memblock_phys_mem_size(), in pages
-  const percent =
-    Math.floor((pfnDown(mb.physMemSize()) * k.int("CONFIG_CMA_SIZE_PERCENTAGE", 10)) / 100) * PAGE_SIZE;
-  if (k.bool("CONFIG_CMA_SIZE_SEL_PERCENTAGE", false)) return percent;
-  if (k.bool("CONFIG_CMA_SIZE_SEL_MIN", false)) return Math.min(mbytes, percent);
-  if (k.bool("CONFIG_CMA_SIZE_SEL_MAX", false)) return Math.max(mbytes, percent);
-  return mbytes;
+/**
+ * The first reservations of arm_memblock_init(): the kernel image, the initrd (arm_initrd_init, with
+ * its "disabling initrd" checks), swapper_pg_dir (arm_mm_memblock_reserve) and the DTB
+ * (early_init_fdt_reserve_self). The image and swapper_pg_dir sit at fixed offsets above the start of
+ * RAM, where the boot loader or the decompressor put the kernel. Returns the initrd size in KiB.
+ */
+function reserveBootImages(
+  mb: Memblock,
+  o: {
+    build: BuildConstants;
+    lpae: boolean;
+    initrd?: { start: bigint; size: bigint };
+    dtb?: { start: bigint; size: bigint };
+    dmesg: Dmesg;
+  },
+): number {
+  const ramStart = mb.startOfDram();
+  const image = ramStart + o.build.imageOffsetBytes;
+  mb.reserve(image, image + o.build.imageBytes, "kernel");
+  let initrdKb = 0;
+  if (o.initrd && o.initrd.size > 0n) {
+    // rounded to pages as free_initrd_mem() frees them
+    const start = alignDown(toNum(o.initrd.start), PAGE_SIZE);
+    const size = alignUp(toNum(o.initrd.size) + (toNum(o.initrd.start) - start), PAGE_SIZE);
+    const what = `INITRD: 0x${start.toString(16).padStart(8, "0")}+0x${size.toString(16).padStart(8, "0")}`;
+    if (!mb.isRegionMemory(start, start + size))
+      o.dmesg.err(`${what} is not a memory region - disabling initrd`);
+    else if (mb.isRegionReserved(start, start + size))
+      o.dmesg.err(`${what} overlaps in-use memory region - disabling initrd`);
+    else {
+      mb.reserve(start, start + size, "initrd");
+      initrdKb = Math.floor(toNum(o.initrd.size) / 1024);
+    }
+  }
+  const pgdirBytes = o.lpae ? 0x5000 : 0x4000;
+  const text = ramStart + o.build.textOffsetBytes;
+  mb.reserve(text - pgdirBytes, text, "swapper_pg_dir");
+  if (o.dtb) mb.reserve(toNum(o.dtb.start), toNum(o.dtb.start + o.dtb.size), "dtb");
+  return initrdKb;
+}
+
+/** Dropped RAM in page frames, sorted; a range inside a larger one (the lost last page) is left out. */
+function droppedPfns(dropped: DroppedRam[]): (PfnRange & { reason: string })[] {
+  const pfns = dropped
+    .map((d) => ({ ...toPfnRange(d), reason: d.why }))
+    .sort((a, b) => a.startPfn - b.startPfn);
+  const covers = (e: PfnRange, d: PfnRange) => e.startPfn <= d.startPfn && e.endPfn >= d.endPfn;
+  return pfns.filter((d, i) => !pfns.some((e, j) => j !== i && covers(e, d) && (!covers(d, e) || j < i)));
 }
 
 /** Free pages per zone once init memory and the initrd are freed into lowmem (first lowmem zone). */

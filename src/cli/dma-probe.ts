@@ -104,7 +104,7 @@ function explain(run: ProbeRun, params: ProbeParams, config: BootConfig): string
       return (
         `vmalloc space exhausted: ${head} (each + a 4 KiB guard page) filled the ${mib(st.vmalloc.totalBytes)} ` +
         `vmalloc area (${mib(inUse)} in use with the boot-time areas, largest gap left ` +
-        `${Math.round(st.vmalloc.largestGapBytes / 1024)} KiB) while CMA still had ${mib((st.cma[0]?.freePages ?? 0) * 4096)} free` +
+        `${Math.round(st.vmalloc.largestGapBytes / 1024)} KiB) ${st.cma[0] ? `while CMA still had ${mib(st.cma[0].freePages * 4096)} free` : "(no CMA area: page-allocator pages, each remapped)"}` +
         (hints.length ? `; ${hints.join(", ")} buffers.` : ".")
       );
     }

@@ -130,9 +130,9 @@ export function registerSimulate(program: Command, io: CliIo): void {
     .command("simulate")
     .argument("[scenario]", "scenario file (YAML or JSON); without it, the embedded default scenario")
     .description(
-      "Runs a workload of DMA allocations (and ioremaps, module loads) against emulated kernels for\n" +
-        "millions of operations, reproducibly from a seed, and compares configurations side by side:\n" +
-        "what failed first, why, and the configuration change that avoids it.\n" +
+      "Runs a workload of DMA allocations (and ioremaps, module loads) against emulated kernels for " +
+        "millions of operations, reproducibly from a seed, and compares configurations side by side: " +
+        "what failed first, why, and the configuration change that avoids it. " +
         "Writes CSV time series, results.json and SVG plots to --out.",
     )
     .option(
@@ -150,14 +150,14 @@ export function registerSimulate(program: Command, io: CliIo): void {
     .option("--json", "print everything as one JSON object: { ops, seconds, results }")
     .option(
       "--compare <config>",
-      "run only the named configurations (repeatable or comma-separated), or add one given inline,\n" +
+      "run only the named configurations (repeatable or comma-separated), or add one given inline, " +
         "e.g. --compare '{name: vmalloc512, machine: {cmdline: \"cma=512M vmalloc=512M\"}}'",
       collect,
     )
     .option("--samples <n>", "points of the time series per configuration", positiveInt("--samples"), 200)
     .option(
       "--workers <n>",
-      "worker threads running configurations in parallel (default: one per CPU core, at most one per\n" +
+      "worker threads running configurations in parallel (default: one per CPU core, at most one per " +
         "configuration); the results do not depend on it",
       positiveInt("--workers"),
     )

@@ -89,6 +89,10 @@ export interface RuntimeRules {
   cmaShowAreas: boolean;
   /** arm __dma_alloc tries CMA first for every blocking request, coherent devices too (4.2+, "Fix allocation from CMA for coherent DMA") */
   dmaCmaFirst: boolean;
+  /** LPAE kernels use dma-direct (get_arch_dma_ops() NULL) with arch_dma_alloc for non-coherent devices (5.3+, ad3c7b18c5b3) */
+  lpaeDmaDirect: boolean;
+  /** dma-direct remaps a highmem page of a coherent device into vmalloc instead of "Rejecting highmem page from CMA." (5.18+, f5ff79fddf0e) */
+  dmaDirectHighmemRemap: boolean;
   /** VM_IOREMAP alignment from fls(size) (≤4.8) instead of get_count_order_long(size) (4.9+, 34fe653716b0) */
   ioremapAlignFls: boolean;
 }
@@ -151,6 +155,8 @@ const ERAS: Era[] = [
       vmapFailureTrailingDot: true,
       cmaShowAreas: false,
       dmaCmaFirst: false,
+      lpaeDmaDirect: false,
+      dmaDirectHighmemRemap: false,
       ioremapAlignFls: true,
     },
   },
@@ -193,7 +199,11 @@ const ERAS: Era[] = [
   { from: v(4, 15), boot: { layoutBlock: "ptrval" }, runtime: {} },
   { from: v(4, 19), boot: { zoneBatchCapKb: 1024 }, runtime: {} },
   { from: v(5, 1), boot: { layoutBlock: "none" }, runtime: {} },
-  { from: v(5, 3), boot: { dtCmaDefaultYieldsToCmdline: true, cmaFixedChecks: true }, runtime: {} },
+  {
+    from: v(5, 3),
+    boot: { dtCmaDefaultYieldsToCmdline: true, cmaFixedChecks: true },
+    runtime: { lpaeDmaDirect: true },
+  },
   {
     from: v(5, 8),
     boot: { zoneSizing: "free_area_init", zoneFormat: "F2", f1Debug: true, lpaeSwiotlb: true },
@@ -204,7 +214,7 @@ const ERAS: Era[] = [
   // mm/cma.c: area name in the failure line (Georgi Djakov, Feb 2021 -> v5.12)
   { from: v(5, 12), boot: {}, runtime: { cmaAllocFailure: "named", cmaShowAreas: true } },
   { from: v(5, 14), boot: { vmallocVariant: "V2" }, runtime: {} },
-  { from: v(5, 18), boot: { cmaAlignRule: "pageblock" }, runtime: {} },
+  { from: v(5, 18), boot: { cmaAlignRule: "pageblock" }, runtime: { dmaDirectHighmemRemap: true } },
   {
     from: v(5, 19),
     boot: { f1Debug: false },

@@ -28,7 +28,8 @@ const POLICY: Record<string, string> = {
 function exactSize(pages: number): string {
   const kib = pages * 4;
   if (kib % 1024 === 0) return `${kib / 1024} MiB`;
-  return kib < 100 * 1024 ? `${kib} KiB` : `${(kib / 1024).toFixed(1)} MiB`;
+  const mibText = (kib / 1024).toFixed(1);
+  return kib < 100 * 1024 || mibText.endsWith(".0") ? `${kib} KiB` : `${mibText} MiB`;
 }
 
 function rangeText(startPfn: number, endPfn: number): string {

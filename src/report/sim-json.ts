@@ -14,6 +14,7 @@ export interface SimJson {
   results: Omit<SimResult, "ops" | "seconds">;
 }
 
+/** The JSON object of a result: the run totals at the top, everything else under `results`. */
 export function simJson(r: SimResult): SimJson {
   const { ops, seconds, ...results } = r;
   return {

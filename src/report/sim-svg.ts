@@ -14,7 +14,11 @@ const FONT = { font: "DejaVu Sans, Helvetica, Arial, sans-serif" };
 /** Renders a Vega-Lite spec to SVG text. */
 async function render(spec: TopLevelSpec): Promise<string> {
   const [vega, vl] = await Promise.all([import("vega"), import("vega-lite")]);
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: "none" });
+  // no console output from a library: Vega warns on the console by default
+  const view = new vega.View(vega.parse(vl.compile(spec, { logger: vega.logger(vega.None) }).spec), {
+    renderer: "none",
+    logLevel: vega.None,
+  });
   const svg = await view.toSVG();
   view.finalize();
   return svg;
@@ -44,7 +48,10 @@ function usageRows(c: ConfigurationResult): Record<string, string | number>[] {
 function usageSpec(r: SimResult): TopLevelSpec {
   return {
     $schema: SCHEMA,
-    title: { text: `Use over time per region: ${r.scenario}`, subtitle: "red rule: first failure" },
+    title: {
+      text: `Use over time per region: ${r.scenario}`,
+      subtitle: "red rule: first failure; grey rule: size of the vmalloc area",
+    },
     config: FONT,
     vconcat: r.configurations.map((c) => ({
       title: c.name,
@@ -57,8 +64,18 @@ function usageSpec(r: SimResult): TopLevelSpec {
           encoding: {
             x: { field: "ops", type: "quantitative", title: "DMA-API operations" },
             y: { field: "MiB", type: "quantitative", title: "MiB" },
-            color: { field: "series", type: "nominal", title: null, legend: { orient: "right" } },
+            color: {
+              field: "series",
+              type: "nominal",
+              title: null,
+              legend: { orient: "right", labelLimit: 320 },
+            },
           },
+        },
+        {
+          data: { values: [{ MiB: c.machine.vmallocBytes / MiB }] },
+          mark: { type: "rule", color: "#888888", strokeDash: [2, 2] },
+          encoding: { y: { field: "MiB", type: "quantitative" } },
         },
         {
           data: { values: c.firstFailure ? [{ ops: c.firstFailure.op }] : [] },
@@ -94,7 +111,12 @@ function failureRateSpec(r: SimResult): TopLevelSpec {
     encoding: {
       x: { field: "load", type: "quantitative", title: "offered load (% of CMA)" },
       y: { field: "rate", type: "quantitative", title: "failed requests (%)" },
-      color: { field: "configuration", type: "nominal" },
+      color: {
+        field: "configuration",
+        type: "nominal",
+        scale: { domain: r.configurations.map((c) => c.name) },
+        legend: { labelLimit: 320 },
+      },
       tooltip: [{ field: "requests", type: "quantitative" }],
     },
   };

@@ -112,16 +112,17 @@ export class Buddy {
   }
 
   /**
-   * alloc_pages(gfp, order) over the zonelist: highmem zones only when `highmem` is allowed,
+   * alloc_pages(gfp, order) over the zonelist: highmem zones only when `highmem` is allowed, only
+   * ZONE_DMA with `dmaOnly` (GFP_DMA),
    * highest zone first; direct reclaim of the zone's reclaimable pages once when the watermark
    * or fragmentation stops it. Returns the first pfn or -1.
    */
-  allocPages(order: number, highmem: boolean): number {
+  allocPages(order: number, highmem: boolean, dmaOnly = false): number {
     if (order >= this.maxOrder) return -1;
     for (let pass = 0; pass < 2; pass++) {
       for (let i = this.zones.length - 1; i >= 0; i--) {
         const zone = this.zones[i];
-        if (zone.highmem && !highmem) continue;
+        if ((zone.highmem && !highmem) || (dmaOnly && zone.name !== "DMA")) continue;
         if (!this.watermarkOk(zone, order)) continue;
         const pfn = this.take(zone, order);
         if (pfn >= 0) {
@@ -150,9 +151,9 @@ export class Buddy {
    * alloc_pages_exact / __dma_alloc_buffer: an order-sized block whose tail beyond `count` pages
    * goes straight back to the allocator (split_page + __free_page). Returns the first pfn or -1.
    */
-  allocPagesExact(count: number, highmem: boolean): number {
+  allocPagesExact(count: number, highmem: boolean, dmaOnly = false): number {
     const order = count <= 1 ? 0 : 32 - Math.clz32(count - 1);
-    const pfn = this.allocPages(order, highmem);
+    const pfn = this.allocPages(order, highmem, dmaOnly);
     if (pfn < 0) return -1;
     this.allocated.delete(pfn);
     this.allocated.set(pfn, -count);

@@ -24,6 +24,10 @@ export interface DmaContext {
   atomicPool: { bitmap: BitmapLike; basePfn: number; vaddr: number } | null;
   /** first highmem pfn */
   armLowmemLimitPfn: number;
+  /** CONFIG_ARM_LPAE */
+  lpae: boolean;
+  /** dev_info etc.: appended to the run's dmesg */
+  log(level: "info" | "warn", text: string): void;
   /** linear map address of a lowmem pfn */
   lowmemVaddr(pfn: number): number;
 }
@@ -40,6 +44,9 @@ interface DmaBuffer {
   vmalloc: boolean;
   cma: CmaArea | null;
 }
+
+/** A coherent mask below 32 bits adds GFP_DMA: ZONE_DMA pages only. */
+const gfpDma = (dev: DmaDevice) => dev.dmaMaskBits < 32;
 
 /** get_order(size) for size > 0 */
 export function getOrder(sizeBytes: number): number {
@@ -85,12 +92,13 @@ export class DmaApi {
     if (size === 0) return DmaApi.fail("buddy-exhausted", NO_MESSAGES);
     const rules = this.ctx.rules;
     if (rules.dmaPath === "D0") return this.allocConsistent(dev, size, gfp);
-    const noMap = attrs.noKernelMapping === true && rules.noKernelMapping !== "ignored";
-    if (rules.dmaPath === "D2") {
-      if (noMap && rules.noKernelMapping === "honoured-fallback")
-        return this.allocDirectNoMapping(dev, size, gfp);
+    // dma-direct: every device from 5.19 (D2), LPAE kernels already from 5.3 (U20)
+    if (rules.dmaPath === "D2" || (this.ctx.lpae && rules.lpaeDmaDirect)) {
+      if (attrs.noKernelMapping === true) return this.allocDirectNoMapping(dev, size, gfp);
       if (dev.coherent) return this.allocDirectCoherent(dev, size, gfp);
+      return this.allocArm(dev, size, true, gfp);
     }
+    const noMap = attrs.noKernelMapping === true && rules.noKernelMapping !== "ignored";
     return this.allocArm(dev, size, !noMap, gfp);
   }
 
@@ -101,13 +109,13 @@ export class DmaApi {
     const rules = this.ctx.rules;
     if (rules.dmaCmaFirst) {
       if (cma && blocking) return this.allocFromContiguous(cma, size, wantVaddr, gfp);
-      if (dev.coherent) return this.allocSimple(size);
-      if (blocking) return this.allocRemap(size, wantVaddr);
+      if (dev.coherent) return this.allocSimple(dev, size);
+      if (blocking) return this.allocRemap(dev, size, wantVaddr);
       return this.allocFromPool(size);
     }
-    if (dev.coherent) return this.allocSimple(size);
+    if (dev.coherent) return this.allocSimple(dev, size);
     if (!blocking) return this.allocFromPool(size);
-    if (!cma) return this.allocRemap(size, wantVaddr);
+    if (!cma) return this.allocRemap(dev, size, wantVaddr);
     return this.allocFromContiguous(cma, size, wantVaddr, gfp);
   }
 
@@ -138,9 +146,9 @@ export class DmaApi {
   }
 
   /** __alloc_simple_buffer: lowmem pages from the buddy allocator, linear map. */
-  private allocSimple(size: number): DmaAllocResult {
+  private allocSimple(dev: DmaDevice, size: number): DmaAllocResult {
     const count = size / PAGE_SIZE;
-    const pfn = this.ctx.buddy.allocPagesExact(count, false);
+    const pfn = this.ctx.buddy.allocPagesExact(count, false, gfpDma(dev));
     if (pfn < 0) return DmaApi.fail("buddy-exhausted", NO_MESSAGES);
     return this.ok({
       source: "buddy",
@@ -154,9 +162,9 @@ export class DmaApi {
   }
 
   /** __alloc_remap_buffer: lowmem buddy pages remapped into vmalloc (unless !want_vaddr). */
-  private allocRemap(size: number, wantVaddr: boolean): DmaAllocResult {
+  private allocRemap(dev: DmaDevice, size: number, wantVaddr: boolean): DmaAllocResult {
     const count = size / PAGE_SIZE;
-    const pfn = this.ctx.buddy.allocPagesExact(count, false);
+    const pfn = this.ctx.buddy.allocPagesExact(count, false, gfpDma(dev));
     if (pfn < 0) return DmaApi.fail("buddy-exhausted", NO_MESSAGES);
     const b: DmaBuffer = {
       source: "buddy",
@@ -210,10 +218,13 @@ export class DmaApi {
     if (cma && gfp.atomic !== true) {
       const align = Math.min(getOrder(size), this.ctx.cmaAlignment);
       const pfn = cma.alloc(count, align, gfp.nowarn === true);
-      if (pfn >= 0) return { source: "cma", pfn, pages: count, order: -1, vaddr: -1, vmalloc: false, cma };
+      // dma_coherent_ok: a CMA page the device cannot address goes back
+      if (pfn >= 0 && pfn + count <= 2 ** (dev.dmaMaskBits - 12))
+        return { source: "cma", pfn, pages: count, order: -1, vaddr: -1, vmalloc: false, cma };
+      if (pfn >= 0) cma.release(pfn, count);
     }
     const order = getOrder(size);
-    const pfn = this.ctx.buddy.allocPages(order, false);
+    const pfn = this.ctx.buddy.allocPages(order, false, gfpDma(dev));
     if (pfn < 0) return null;
     return { source: "buddy", pfn, pages: count, order, vaddr: -1, vmalloc: false, cma: null };
   }
@@ -225,9 +236,9 @@ export class DmaApi {
   }
 
   /**
-   * dma_direct_alloc for a coherent device: page_address, or a vmalloc remap of a highmem (CMA)
-   * page. Since 5.18 (f5ff79fddf0e "dma-mapping: remove CONFIG_DMA_REMAP") highmem pages are
-   * remapped, no longer rejected with "Rejecting highmem page from CMA.".
+   * dma_direct_alloc for a coherent device: page_address, or for a highmem (CMA) page a vmalloc
+   * remap (5.18+, f5ff79fddf0e "dma-mapping: remove CONFIG_DMA_REMAP"); before, ARM had no
+   * DMA_REMAP and the page was rejected with a dev_info line.
    */
   private allocDirectCoherent(dev: DmaDevice, size: number, gfp: GfpFlags): DmaAllocResult {
     const b = this.directPages(dev, size, gfp);
@@ -235,6 +246,13 @@ export class DmaApi {
     if (b.pfn < this.ctx.armLowmemLimitPfn) {
       b.vaddr = this.ctx.lowmemVaddr(b.pfn);
       return this.ok(b);
+    }
+    if (!this.ctx.rules.dmaDirectHighmemRemap) {
+      this.release(b);
+      // dev_info() of a device without a driver: "<bus> <device>: "
+      const line = `platform ${dev.name}: Rejecting highmem page from CMA.`;
+      this.ctx.log("info", line);
+      return DmaApi.fail("highmem-rejected", [line]);
     }
     const va = this.ctx.vmalloc.getVmArea(size, 0, VmKind.DmaCoherent);
     if (va < 0) {
@@ -248,10 +266,10 @@ export class DmaApi {
 
   /** ≤ 3.4: buddy pages remapped into the fixed consistent window. */
   private allocConsistent(dev: DmaDevice, size: number, gfp: GfpFlags): DmaAllocResult {
-    if (dev.coherent) return this.allocSimple(size);
+    if (dev.coherent) return this.allocSimple(dev, size);
     const space = this.ctx.consistent;
     const count = size / PAGE_SIZE;
-    const pfn = this.ctx.buddy.allocPagesExact(count, false);
+    const pfn = this.ctx.buddy.allocPagesExact(count, false, gfpDma(dev));
     if (pfn < 0) return DmaApi.fail("buddy-exhausted", NO_MESSAGES);
     const va = space ? space.getVmArea(size, 0, VmKind.DmaCoherent, gfp.nowarn === true) : -1;
     if (va < 0) {

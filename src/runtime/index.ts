@@ -181,6 +181,8 @@ export class Runtime {
       cmaAlignment,
       atomicPool,
       armLowmemLimitPfn: machine.armLowmemLimitPfn,
+      lpae: machine.lpae,
+      log: (level, text) => this.dmesg.log(level, text),
       lowmemVaddr: (pfn) => (layout.pageOffset + (pfn - machine.physOffsetPfn) * PAGE_SIZE) >>> 0,
     });
   }

@@ -55,8 +55,19 @@ export class Prng {
     return -Math.log(this.nextOpen()) * mean;
   }
 
-  /** A standard normal variate (Box-Muller, one value per call for a simple state). */
+  /** the second value of the last Box-Muller pair, or NaN when none is pending */
+  private spare = Number.NaN;
+
+  /** A standard normal variate (Box-Muller: one logarithm and square root per two values). */
   normal(): number {
-    return Math.sqrt(-2 * Math.log(this.nextOpen())) * Math.cos(2 * Math.PI * this.next());
+    if (this.spare === this.spare) {
+      const v = this.spare;
+      this.spare = Number.NaN;
+      return v;
+    }
+    const r = Math.sqrt(-2 * Math.log(this.nextOpen()));
+    const theta = 2 * Math.PI * this.next();
+    this.spare = r * Math.sin(theta);
+    return r * Math.cos(theta);
   }
 }

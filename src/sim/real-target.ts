@@ -8,13 +8,9 @@ import type { DmaAllocResult, DmaAttrs, DmaDevice, GfpFlags } from "../runtime/a
 import type { BitmapFactory } from "../runtime/bitmap.js";
 import { Runtime } from "../runtime/index.js";
 import { type VmapSpace, VmKind } from "../runtime/vmalloc.js";
-import { PageBitmap } from "../wasm/page-bitmap.js";
 import type { ResolvedConfiguration } from "./configurations.js";
 import { bootConfigOf, type ReadFile, runtimeOptionsOf } from "./machine-config.js";
 import type { PhysRun, SimTarget, TargetMaps, TargetSnapshot, VirtRun, VmAllocResult } from "./target.js";
-
-/** The WASM page bitmap with its O(log n) search index. */
-const DEFAULT_BITMAPS: BitmapFactory = (nbits) => PageBitmap.create(nbits);
 
 const KIND_NAMES: Record<number, string> = {
   [VmKind.Vmalloc]: "boot",
@@ -216,7 +212,8 @@ export function runtimeTarget(
   c: ResolvedConfiguration,
   seed: number,
   readFile?: ReadFile,
-  bitmapFactory: BitmapFactory = DEFAULT_BITMAPS,
+  /** default: the Runtime's own (the WASM page bitmap and its index) */
+  bitmapFactory?: BitmapFactory,
 ): SimTarget {
   const machine = boot(bootConfigOf(c.machine, readFile));
   if (machine.panic) return deadTarget(machine);

@@ -1,17 +1,21 @@
-import { existsSync } from "node:fs";
-import type { BitmapFactory } from "../../src/runtime/bitmap.js";
+import type { BitmapFactory, BitmapLike } from "../../src/runtime/bitmap.js";
+import { PageBitmap } from "../../src/wasm/page-bitmap.js";
 import { RefBitmap } from "./ref-bitmap.js";
 
-/** The bitmap implementations to run the runtime tests on: the reference, and the WASM one when built. */
-export function bitmapFactories(): [string, BitmapFactory][] {
-  const list: [string, BitmapFactory][] = [["RefBitmap", RefBitmap.create]];
-  if (wasmFactory) list.push(["PageBitmap", wasmFactory]);
-  return list;
+/** PageBitmap whose search is the kernel's own loop (findNextZeroAreaOffNaive) instead of the index. */
+function naiveLoop(n: number): BitmapLike {
+  const b = PageBitmap.create(n);
+  return Object.assign(b, {
+    findNextZeroAreaOff: (start: number, nr: number, mask: number, offset: number) =>
+      b.findNextZeroAreaOffNaive(start, nr, mask, offset),
+  });
 }
 
-let wasmFactory: BitmapFactory | null = null;
-const wasmModule = new URL("../../src/wasm/page-bitmap.ts", import.meta.url);
-if (existsSync(wasmModule)) {
-  const mod = (await import(/* @vite-ignore */ wasmModule.href)) as { PageBitmap: { create: BitmapFactory } };
-  wasmFactory = (n) => mod.PageBitmap.create(n);
+/** The bitmap implementations the runtime tests run on: the TS reference, the WASM index, the WASM kernel loop. */
+export function bitmapFactories(): [string, BitmapFactory][] {
+  return [
+    ["RefBitmap", RefBitmap.create],
+    ["PageBitmap", (n) => PageBitmap.create(n)],
+    ["PageBitmap kernel loop", naiveLoop],
+  ];
 }
