@@ -665,10 +665,9 @@ function search(bm: Bitmap, start: u32): u32 {
 /** Whether node i may hold a run for the query: its bound (maxrun while stale) >= qNr. */
 // @ts-ignore: decorator
 @inline function mayFit(at: usize, best: usize, i: u32): bool {
-  const stale = (load<u32>(at, DIRTY) & qBit) != 0;
-  const maxrun = load<u32>(at, MAXRUN);
-  const bound = ld32(best, i);
-  return (stale ? maxrun : bound) >= qNr;
+  // Stale is the common case: the lane array is read only when it holds the bound.
+  if ((load<u32>(at, DIRTY) & qBit) != 0) return load<u32>(at, MAXRUN) >= qNr;
+  return ld32(best, i) >= qNr;
 }
 
 /**

@@ -127,4 +127,29 @@ describe("simulate (engine over a fake runtime)", () => {
       /no configuration named "nope".*expected one of: highmem, highmem\+nkm, lowmem/,
     );
   });
+
+  it("runs bursts and vmalloc-space users, and explains a full modules area", async () => {
+    const r = await simulate(
+      {
+        name: "modules",
+        ops: 2000,
+        devices: [{ name: "gpu" }],
+        workloads: [
+          { kind: "stream", device: "gpu", size: "8K", burst: { every: "1s", count: 10 }, lifetime: 500 },
+          { kind: "stream", api: "module", size: "1M", initial: 20 },
+          { kind: "stream", api: "ioremap", size: "64K", ratePerSecond: 2, lifetime: "1s" },
+        ],
+      },
+      { createTarget: fakeFactory({ highmem: false, modulesBytes: 8 << 20 }) },
+    );
+    const c = r.configurations[0];
+    // one burst of 10 per second, each buffer freed within the second: 20 ops per simulated second
+    expect(c.simulatedMs).toBe(100_500); // the 100th burst at 100 s, freed at 100.5 s
+    expect(c.allocs).toBe(1000);
+    expect(c.failuresByCause["modules-exhausted"]).toBe(20 - 7); // 7 x (1 MiB + guard) fit in 8 MiB
+    expect(c.firstFailure).toMatchObject({ api: "module", op: 0, cause: "modules-exhausted" });
+    expect(c.explanation).toMatch(/^modules area exhausted/);
+    expect(c.advice.join(" ")).toMatch(/vmalloc= does not change it/);
+    expect(c.vmOps).toBeGreaterThan(200);
+  });
 });

@@ -1,5 +1,7 @@
-import { readFileSync } from "node:fs";
-import { beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../src/cli/index.js";
 import { type Bmt1Trace, formatChecksum, parseBmt1, replayTrace } from "../src/input/bmt1-trace.js";
 import { PageBitmap } from "../src/wasm/page-bitmap.js";
@@ -13,9 +15,10 @@ import { KernelBitmap } from "./helpers/kernel-bitmap.js";
 const standard = anchorTraces();
 const files = new Map<string, string>();
 const traces = new Map<string, Bmt1Trace>();
+const dir = mkdtempSync(join(tmpdir(), "cma-emu-trace-"));
 
 beforeAll(async () => {
-  const made = await Promise.all(standard.map((t) => generateTrace(t)));
+  const made = await Promise.all(standard.map((t) => generateTrace(t, dir)));
   standard.forEach((t, k) => {
     files.set(t.name, made[k].file);
     traces.set(t.name, parseBmt1(readFileSync(made[k].file), made[k].file));
@@ -23,6 +26,7 @@ beforeAll(async () => {
     expect(made[k].line).toBe(t.checksum);
   });
 }, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const byName = (t: AnchorTrace) => traces.get(t.name)!;
 

@@ -14,6 +14,19 @@ function mappedDevices(r: ConfigurationResult): string {
   return names.length ? names.join(", ") : "the failing devices";
 }
 
+/** The CMA area of the first failure, and its free bytes and largest free run at that moment. */
+function failedArea(r: ConfigurationResult) {
+  const f = r.firstFailure!;
+  const i = r.machine.cmaAreas.findIndex((a) => a.name === f.cmaArea);
+  if (i < 0) return { area: undefined, freeBytes: 0, largestFreeBytes: 0 };
+  const area = r.machine.cmaAreas[i];
+  return {
+    area,
+    freeBytes: area.sizeBytes - (f.state.cmaUsedPages[i] ?? 0) * 4096,
+    largestFreeBytes: (f.state.cmaLargestFreePages[i] ?? 0) * 4096,
+  };
+}
+
 /** Why the first failure happened, in one sentence. */
 export function explainFirstFailure(r: ConfigurationResult): string {
   const f = r.firstFailure;
@@ -30,13 +43,11 @@ export function explainFirstFailure(r: ConfigurationResult): string {
         ? `vmalloc space exhausted: every buffer from the highmem CMA area needs a kernel mapping in the ${mib(m.vmallocBytes)} vmalloc area; ${mib(f.state.vmallocUsedBytes)} were in use when ${who} failed, with ${mib(f.liveCmaBytes)} of CMA buffers live`
         : `vmalloc space exhausted by ${f.api} requests when ${who} failed (${mib(f.state.vmallocUsedBytes)} of ${mib(m.vmallocBytes)} in use)`;
     case "cma-no-range": {
-      const freePages =
-        m.cmaAreas.reduce((s, a) => s + a.sizeBytes / 4096, 0) -
-        f.state.cmaUsedPages.reduce((s, n) => s + n, 0);
-      const largest = Math.max(0, ...f.state.cmaLargestFreePages);
-      return freePages * 4096 >= f.sizeBytes
-        ? `CMA fragmentation: ${who} found no free aligned range although ${mib(freePages * 4096)} were free; the largest free run was ${mib(largest * 4096)}`
-        : `CMA area exhausted: ${who} asked for more than the ${mib(freePages * 4096)} left free (${mib(f.liveCmaBytes)} of buffers live)`;
+      const { area, freeBytes, largestFreeBytes } = failedArea(r);
+      const where = area ? ` in the CMA area "${area.name}" (${mib(area.sizeBytes)})` : "";
+      return freeBytes >= f.sizeBytes
+        ? `CMA fragmentation: ${who} found no free aligned range${where} although ${mib(freeBytes)} were free; the largest free run was ${mib(largestFreeBytes)}`
+        : `CMA area exhausted: ${who} asked for more than the ${mib(freeBytes)} left free${where}`;
     }
     case "cma-busy":
       return `alloc_contig_range -EBUSY: every free candidate range for ${who} held a pinned page that cannot migrate`;
@@ -80,16 +91,22 @@ export function adviseConfiguration(r: ConfigurationResult): string[] {
       return out;
     }
     case "cma-no-range": {
-      const total = m.cmaAreas.reduce((s, a) => s + a.sizeBytes, 0);
-      const need = roundUpMib(Math.max(r.peaks.demandBytes * 1.25, total + f.sizeBytes), 16);
-      const free = total - f.state.cmaUsedPages.reduce((s, n) => s + n, 0) * 4096;
-      return free >= f.sizeBytes
+      const { area, freeBytes } = failedArea(r);
+      const size = area?.sizeBytes ?? 0;
+      // the default area alone carries the whole offered load; a DT pool carries its devices' share
+      const wanted = m.cmaAreas.length === 1 ? r.peaks.demandBytes * 1.25 : size * 1.5;
+      const need = roundUpMib(Math.max(wanted, size + f.sizeBytes), 16);
+      const grow =
+        area && area.name !== m.cmaAreas.find((a) => a.isDefault)?.name
+          ? `the DT pool "${area.name}" at ${need} MiB: size = <0x${(need * MiB).toString(16)}>`
+          : `cma=${need}M`;
+      return freeBytes >= f.sizeBytes
         ? [
-            `a separate CMA pool for the large-buffer devices (DT shared-dma-pool, reusable), so small buffers cannot fragment it`,
-            `cma=${need}M (more room between buffers)`,
+            "a separate CMA pool for the large-buffer devices (DT shared-dma-pool, reusable), so small buffers cannot fragment it",
+            `${grow} (more room between buffers)`,
             "allocate long-lived frame buffers once at start and reuse them instead of reallocating",
           ]
-        : [`cma=${need}M (peak offered load ${mib(r.peaks.demandBytes)})`];
+        : [`${grow} (peak offered load ${mib(r.peaks.demandBytes)} over all devices)`];
     }
     case "cma-busy":
       return [

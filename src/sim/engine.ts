@@ -274,6 +274,7 @@ export async function runConfiguration(
     areas.reduce((sum, a) => sum + a.countPages * 4096, 0),
   );
   const wls = compileWorkloads(s, c, ctl.seed);
+  const defaultArea = areas.find((a) => a.isDefault)?.name;
   const q = new EventQueue();
   const slots = new Slots();
   let now = 0;
@@ -296,6 +297,7 @@ export async function runConfiguration(
         workload: w.name,
         api: API_NAMES[w.api],
         device: w.device?.name,
+        cmaArea: w.device ? (w.device.cmaArea ?? defaultArea) : undefined,
         sizeBytes: bytes,
         cause,
         messages,

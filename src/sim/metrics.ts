@@ -34,6 +34,8 @@ export interface FirstFailure {
   workload: string;
   api: WorkloadApi;
   device?: string;
+  /** the CMA area the device allocates from (its DT pool, or the default area) */
+  cmaArea?: string;
   sizeBytes: number;
   cause: FailureCause;
   /** the kernel's lines for it ([] when it prints none, e.g. with __GFP_NOWARN) */

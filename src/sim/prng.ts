@@ -55,19 +55,20 @@ export class Prng {
     return -Math.log(this.nextOpen()) * mean;
   }
 
-  /** the second value of the last Box-Muller pair, or NaN when none is pending */
-  private spare = Number.NaN;
+  /** the second value of the last Box-Muller pair, when `hasSpare` */
+  private spare = 0;
+  private hasSpare = false;
 
   /** A standard normal variate (Box-Muller: one logarithm and square root per two values). */
   normal(): number {
-    if (this.spare === this.spare) {
-      const v = this.spare;
-      this.spare = Number.NaN;
-      return v;
+    if (this.hasSpare) {
+      this.hasSpare = false;
+      return this.spare;
     }
     const r = Math.sqrt(-2 * Math.log(this.nextOpen()));
     const theta = 2 * Math.PI * this.next();
     this.spare = r * Math.sin(theta);
+    this.hasSpare = true;
     return r * Math.cos(theta);
   }
 }

@@ -21,7 +21,13 @@ export interface MachineSummary {
   vmallocEnd: string;
   vmallocBytes: number;
   modulesBytes: number;
-  cmaAreas: { name: string; base: string; sizeBytes: number; placement: "lowmem" | "highmem" }[];
+  cmaAreas: {
+    name: string;
+    base: string;
+    sizeBytes: number;
+    placement: "lowmem" | "highmem";
+    isDefault: boolean;
+  }[];
   /** set when this configuration would not boot */
   panic?: string;
 }
@@ -110,6 +116,7 @@ export function summarizeMachine(m: BootedMachine): MachineSummary {
       base: `0x${(BigInt(a.basePfn) << 12n).toString(16).padStart(m.lpae ? 9 : 8, "0")}`,
       sizeBytes: a.countPages * 4096,
       placement: a.inHighmem ? "highmem" : "lowmem",
+      isDefault: a.isDefault,
     })),
     ...(m.panic ? { panic: m.panic } : {}),
   };

@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 
@@ -28,9 +27,9 @@ export function anchorTraces(): AnchorTrace[] {
   return traces;
 }
 
-/** Regenerates a trace from its seed into a fresh temp dir; returns the file and gen_trace's line. */
-export async function generateTrace(t: AnchorTrace): Promise<{ file: string; line: string }> {
-  const file = join(mkdtempSync(join(tmpdir(), "cma-emu-trace-")), `${t.name}.bin`);
+/** Regenerates a trace from its seed into `dir`; returns the file and gen_trace's checksum line. */
+export async function generateTrace(t: AnchorTrace, dir: string): Promise<{ file: string; line: string }> {
+  const file = join(dir, `${t.name}.bin`);
   const args = ["--bits", `${t.bits}`, "--ops", "1000000", "--seed", `${t.seed}`];
   args.push("--occupancy", `${t.occupancy}`, "--out", file);
   const gen = new URL("gen_trace.mjs", ANCHORS).pathname;
