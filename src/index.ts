@@ -11,6 +11,14 @@ export type { BootConfig, RamBank, VmSplit } from "./boot/config.js";
 export { boot } from "./boot/index.js";
 export type { BootedMachine, CmaAreaInfo, VirtualLayout, Zone } from "./boot/machine.js";
 export { CmaEmuError, ConfigError, InputError, RangeArgumentError } from "./errors.js";
+export {
+  type Bmt1Trace,
+  formatChecksum,
+  parseBmt1,
+  replayTrace,
+  type TraceBitmap,
+  type TraceChecksum,
+} from "./input/bmt1-trace.js";
 export { type DtInfo, parseDts } from "./input/dts.js";
 export { parseKconfigFile } from "./input/kconfig-file.js";
 export { parseMeminfo } from "./input/meminfo.js";
@@ -51,3 +59,5 @@ export {
 } from "./sim/scenario.js";
 export { type SimulateOptions, simulate } from "./sim/simulate.js";
 export type { SimTarget, TargetMaps, TargetSnapshot, VmAllocResult } from "./sim/target.js";
+export { type FreeRun, formatFreeRuns, MAX_BITMAP_BITS, PageBitmap } from "./wasm/page-bitmap.js";
+export { type TimedReplay, WasmTraceReplayer } from "./wasm/trace-replay.js";

@@ -103,4 +103,13 @@ describe("cma-emu simulate: options and bad input", () => {
     expect(r.stdout).toContain(`Wrote ${join(out, "results.json")}`);
     expect(r.stdout).toMatch(/^CMA\s+512 MiB @0x90000000 lowmem$/m);
   });
+
+  it("reads a scenario's .dts relative to the scenario, and explains a full per-device pool", async () => {
+    const r = await run("test/fixtures/sim/vpu-pool.yaml", "--no-report");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^CMA\s+64\.0 MiB @0x[0-9a-f]+ highmem, 32\.0 MiB @0x[0-9a-f]+ highmem$/m);
+    expect(r.stdout).toMatch(/asked for more than the 0 MiB left free in the CMA area "vpu-pool" \(64 MiB\)/);
+    expect(r.stdout).toContain("cma: cma_alloc: vpu-pool: alloc failed, req-size: 1024 pages, ret: -12");
+    expect(r.stdout).toMatch(/the DT pool "vpu-pool" at \d+ MiB: size = <0x[0-9a-f]+>/);
+  });
 });

@@ -92,8 +92,9 @@ class EventQueue {
     this.arg[id] = arg;
     const h = this.heap;
     let i = this.size++;
+    // a 4-ary heap: half the depth of a binary one, and the four children share a cache line
     while (i > 0) {
-      const p = (i - 1) >> 1;
+      const p = (i - 1) >> 2;
       if (time[h[p]] <= t) break;
       h[i] = h[p];
       i = p;
@@ -111,10 +112,19 @@ class EventQueue {
     const n = this.size;
     let i = 0;
     while (true) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && time[h[c + 1]] < time[h[c]]) c++;
-      if (time[h[c]] >= lastTime) break;
+      const first = 4 * i + 1;
+      if (first >= n) break;
+      let c = first;
+      let ct = time[h[c]];
+      const end = Math.min(first + 4, n);
+      for (let k = first + 1; k < end; k++) {
+        const kt = time[h[k]];
+        if (kt < ct) {
+          c = k;
+          ct = kt;
+        }
+      }
+      if (ct >= lastTime) break;
       h[i] = h[c];
       i = c;
     }
