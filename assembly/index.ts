@@ -184,9 +184,11 @@ function leafFind(w: u64, base: u32, nr: u32, mask: u32, r: u32): u32 {
  * Longest zero run of a word, without branching on its bits: with R(L) = the positions where L ones
  * of z = ~w start, R(a + b) = R(a) & (R(b) >> a); a binary search over L with R(32)..R(1) at hand.
  */
-function wordMaxRun(w: u64): u32 {
+// @ts-ignore: decorator
+@inline function wordMaxRun(w: u64): u32 {
+  if (w == u64.MAX_VALUE) return 0;
   const r1 = ~w;
-  if (r1 == u64.MAX_VALUE) return 64;
+  if (w == 0) return 64;
   const r2 = r1 & (r1 >> 1);
   const r4 = r2 & (r2 >> 2);
   const r8 = r4 & (r4 >> 4);

@@ -39,7 +39,7 @@ describe("cma-emu simulate: options and bad input", () => {
   });
 
   it("rejects a missing file, a bad --ops and an unknown --compare name", async () => {
-    expect((await run("nope.yaml")).stderr).toBe("cma-emu: nope.yaml: cannot read the scenario: ENOENT\n");
+    expect((await run("nope.yaml")).stderr).toBe("cma-emu: nope.yaml: cannot read the scenario (ENOENT)\n");
     const ops = await run("--ops", "-3");
     expect(ops.code).toBe(2);
     expect(ops.stderr).toMatch(/--ops: got "-3", expected an integer >= 1/);

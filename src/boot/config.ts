@@ -3,8 +3,11 @@
  * and the device tree. A library user builds this directly; the CLI builds it from its options
  * (src/cli/boot-options.ts). Physical addresses and sizes are bigint here, at the edge.
  */
+
+import { InputError } from "../errors.js";
 import type { DtInfo } from "../input/dts.js";
 import type { KconfigMap } from "../kernel/kconfig.js";
+import { parseSizeArg } from "../kernel/memparse.js";
 import type { BuildConstants } from "../kernel/profile.js";
 
 export type VmSplit = "3G" | "3G_OPT" | "2G" | "1G";
@@ -43,4 +46,20 @@ export interface BootConfig {
   dtb?: { start: bigint; size: bigint };
   /** build constants of the image (Memory: line sizes, image reservation); default Debian's */
   build?: Partial<BuildConstants>;
+}
+
+/** RAM banks written as `base:size[,base:size...]` (the --ram option, a scenario's machine.ram). */
+export function parseRamBanks(text: string, where: string): RamBank[] {
+  return text.split(",").map((part) => {
+    const m = /^([^:]+):(.+)$/.exec(part.trim());
+    try {
+      if (m) return { base: parseSizeArg(m[1], where), size: parseSizeArg(m[2], where) };
+    } catch {
+      // reported below, naming the whole bank
+    }
+    throw new InputError(
+      `'${part}' is not base:size; accepted: base:size[,base:size...] with numbers in decimal or 0x hex and an optional K/M/G suffix, e.g. 0x40000000:1G`,
+      where,
+    );
+  });
 }

@@ -3,14 +3,14 @@
  * addBootOptions() declares them, bootConfigFromOptions() turns them into a BootConfig (reading
  * the --kconfig-file and --dts files; errors name the file and line).
  */
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import type { BootConfig, RamBank, VmSplit } from "../boot/config.js";
+import { type BootConfig, parseRamBanks, type VmSplit } from "../boot/config.js";
 import { ConfigError, InputError } from "../errors.js";
 import { parseDts } from "../input/dts.js";
 import { parseKconfigFile } from "../input/kconfig-file.js";
 import { kconfigKey } from "../kernel/kconfig.js";
-import { parseSizeStrict } from "../kernel/memparse.js";
+import { parseSizeArg } from "../kernel/memparse.js";
+import { readInputFile } from "./read-file.js";
 
 export interface BootOptions {
   kernel?: string;
@@ -59,50 +59,13 @@ export function addBootOptions(cmd: Command): Command {
     );
 }
 
-/** `--ram 0x40000000:1G,0x80000000:512M` */
-export function parseRam(text: string): RamBank[] {
-  return text.split(",").map((part) => {
-    const m = /^([^:]+):(.+)$/.exec(part.trim());
-    const base = m ? parseSizeStrict(m[1]) : null;
-    const size = m ? parseSizeStrict(unitB(m[2])) : null;
-    if (base === null || size === null)
-      throw new InputError(
-        `'${part}' is not base:size; accepted: base:size[,base:size...] with numbers in decimal or 0x hex and an optional K/M/G suffix, e.g. 0x40000000:1G`,
-        "--ram",
-      );
-    return { base, size };
-  });
-}
-
-/** "1GB", "512MiB" -> "1G", "512M": people write sizes with a B; the kernel's syntax has none. */
-const unitB = (text: string) => text.trim().replace(/([KMGTkmgt])i?B$/, "$1");
-
-function parseSize(text: string, option: string): bigint {
-  const v = parseSizeStrict(unitB(text));
-  if (v === null)
-    throw new InputError(
-      `'${text}' is not a size; accepted: decimal or 0x hex with an optional K/M/G suffix`,
-      option,
-    );
-  return v;
-}
-
-function readText(file: string, what: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? "error";
-    throw new InputError(`cannot read the ${what} (${code})`, file);
-  }
-}
-
 const SPLITS = ["3G", "3G_OPT", "2G", "1G"];
 
 /** Builds the BootConfig the options describe. */
 export function bootConfigFromOptions(opts: BootOptions): BootConfig {
   const kconfig: Record<string, string> = {};
   if (opts.kconfigFile)
-    Object.assign(kconfig, parseKconfigFile(readText(opts.kconfigFile, ".config"), opts.kconfigFile));
+    Object.assign(kconfig, parseKconfigFile(readInputFile(opts.kconfigFile, ".config"), opts.kconfigFile));
   for (const kv of opts.kconfig ?? []) {
     const m = /^([A-Za-z0-9_]+)=(.*)$/.exec(kv.trim());
     if (!m) throw new InputError(`'${kv}' is not KEY=VALUE, e.g. CONFIG_CMA_SIZE_MBYTES=64`, "--kconfig");
@@ -124,10 +87,10 @@ export function bootConfigFromOptions(opts: BootOptions): BootConfig {
   if (opts.lpae !== undefined) config.lpae = opts.lpae;
   if (opts.highmem !== undefined) config.highmem = opts.highmem;
   if (opts.thumb2 !== undefined) config.thumb2 = opts.thumb2;
-  if (opts.ram !== undefined) config.ram = parseRam(opts.ram);
-  if (opts.physOffset !== undefined) config.physOffset = parseSize(opts.physOffset, "--phys-offset");
+  if (opts.ram !== undefined) config.ram = parseRamBanks(opts.ram, "--ram");
+  if (opts.physOffset !== undefined) config.physOffset = parseSizeArg(opts.physOffset, "--phys-offset");
   if (opts.cmdline !== undefined) config.cmdline = opts.cmdline;
-  if (opts.dmaZoneSize !== undefined) config.dmaZoneSize = parseSize(opts.dmaZoneSize, "--dma-zone-size");
-  if (opts.dts) config.dt = parseDts(readText(opts.dts, "device tree source"), opts.dts);
+  if (opts.dmaZoneSize !== undefined) config.dmaZoneSize = parseSizeArg(opts.dmaZoneSize, "--dma-zone-size");
+  if (opts.dts) config.dt = parseDts(readInputFile(opts.dts, "device tree source"), opts.dts);
   return config;
 }

@@ -2,11 +2,10 @@
  * `cma-emu dma-probe`: boots the described machine and runs the oracle's dmaprobe driver on it
  * (dma_alloc_attrs of --chunk bytes until the first failure), then says what ran out.
  */
-import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { BootConfig } from "../boot/config.js";
 import { boot } from "../boot/index.js";
-import { ConfigError, InputError } from "../errors.js";
+import { ConfigError } from "../errors.js";
 import { parseMeminfo } from "../input/meminfo.js";
 import { parseVmallocinfo } from "../input/vmallocinfo.js";
 import { parseSizeStrict } from "../kernel/memparse.js";
@@ -14,6 +13,7 @@ import { Runtime, type RuntimeOptions } from "../runtime/index.js";
 import { type ProbeParams, type ProbeResult, runDmaProbe } from "../runtime/probe.js";
 import { addBootOptions, type BootOptions, bootConfigFromOptions } from "./boot-options.js";
 import type { CliIo } from "./io.js";
+import { readInputFile } from "./read-file.js";
 
 interface ProbeOptions extends BootOptions {
   chunk: string;
@@ -52,14 +52,6 @@ function parseChunk(text: string): number {
   if (n === null || n <= 0n || n > 1n << 31n)
     throw new ConfigError(`--chunk: '${text}' is not a size (e.g. 64K, 1M, 4M)`);
   return Number(n);
-}
-
-function readText(path: string, option: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (e) {
-    throw new InputError(`cannot read: ${(e as Error).message}`, `${option} ${path}`);
-  }
 }
 
 interface ProbeRun {
@@ -165,8 +157,12 @@ export function registerDmaProbe(program: Command, io: CliIo): void {
       const config = bootConfigFromOptions(opts);
       const extra: Partial<RuntimeOptions> = {};
       if (opts.vmallocinfo)
-        extra.vmallocinfo = parseVmallocinfo(readText(opts.vmallocinfo, "--vmallocinfo"), opts.vmallocinfo);
-      if (opts.meminfo) extra.meminfo = parseMeminfo(readText(opts.meminfo, "--meminfo"), opts.meminfo);
+        extra.vmallocinfo = parseVmallocinfo(
+          readInputFile(opts.vmallocinfo, "--vmallocinfo dump"),
+          opts.vmallocinfo,
+        );
+      if (opts.meminfo)
+        extra.meminfo = parseMeminfo(readInputFile(opts.meminfo, "--meminfo dump"), opts.meminfo);
       const run = probeOnce(config, params, extra);
       const { result: r, runtime } = run;
       const failureMessage = r.failure?.message ?? "";

@@ -2,7 +2,7 @@ import { Command, CommanderError } from "commander";
 import { CmaEmuError } from "../errors.js";
 import { registerBoot } from "./boot.js";
 import { registerDmaProbe } from "./dma-probe.js";
-import { type CliIo, processIo } from "./io.js";
+import { type CliIo, exitQuietlyOnClosedPipe, processIo } from "./io.js";
 import { registerSimulate } from "./simulate.js";
 import { registerTrace } from "./trace.js";
 import { packageVersion } from "./version.js";
@@ -33,6 +33,7 @@ export function buildProgram(io: CliIo): Command {
 
 /** Runs the CLI; returns the process exit code. Never throws. */
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  if (io === processIo) exitQuietlyOnClosedPipe();
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv, { from: "user" });

@@ -11,3 +11,14 @@ export const processIo: CliIo = {
   err: (text) => void process.stderr.write(text),
   isTty: Boolean(process.stdout.isTTY) && !process.env.CI,
 };
+
+/**
+ * `cma-emu boot | head` closes stdout early: end quietly, as Unix tools do, instead of an
+ * unhandled EPIPE stack trace.
+ */
+export function exitQuietlyOnClosedPipe(): void {
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
+}

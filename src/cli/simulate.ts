@@ -2,11 +2,11 @@
  * `cma-emu simulate [scenario]`: runs a scenario file (or the embedded default) over its
  * configurations, prints the comparison (or --json) and writes CSV, JSON and SVG to --out.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
-import { CmaEmuError, InputError } from "../errors.js";
+import { CmaEmuError } from "../errors.js";
 import { simCsvFiles } from "../report/sim-csv.js";
 import { simJsonText } from "../report/sim-json.js";
 import { simSvgFiles } from "../report/sim-svg.js";
@@ -23,6 +23,7 @@ import {
 } from "../sim/scenario.js";
 import { simulate } from "../sim/simulate.js";
 import type { CliIo } from "./io.js";
+import { readInputFile } from "./read-file.js";
 
 /** Ctrl-C during a run: the partial results are out; exit 128 + SIGINT. */
 class Interrupted extends CmaEmuError {
@@ -65,15 +66,7 @@ function resolvePaths(m: MachineSpec | undefined, base: string): void {
 
 function loadScenario(file: string | undefined): Scenario {
   if (file === undefined) return parseScenario(DEFAULT_SCENARIO_YAML, "default scenario");
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new InputError(
-      `cannot read the scenario: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      file,
-    );
-  }
+  const text = readInputFile(file, "scenario");
   const s = parseScenario(text, file);
   const base = dirname(resolve(file));
   resolvePaths(s.machine, base);
@@ -191,16 +184,7 @@ export function registerSimulate(program: Command, io: CliIo): void {
           samples: opts.samples,
           workers: opts.workers ?? availableParallelism(),
           signal: abort.signal,
-          readFile: (path) => {
-            try {
-              return readFileSync(path, "utf8");
-            } catch (e) {
-              throw new InputError(
-                `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-                path,
-              );
-            }
-          },
+          readFile: (path) => readInputFile(path, "file named in the scenario"),
           onProgress: showProgress ? progressBar(io) : undefined,
         });
       } finally {

@@ -2,6 +2,7 @@
  * memparse() and simple_strtoull() of lib/cmdline.c and lib/kstrtox.c: the number syntax of every
  * size on the kernel command line. Values are 64-bit (bigint), as `unsigned long long` in the kernel.
  */
+import { InputError } from "../errors.js";
 
 const U64 = (1n << 64n) - 1n;
 
@@ -52,4 +53,21 @@ export function parseSizeStrict(text: string): bigint | null {
   if (t === "") return null;
   const p = memparse(t);
   return p.ok && p.rest === "" ? p.value : null;
+}
+
+/** "1GB", "512MiB" -> "1G", "512M": people write sizes with a B; the kernel's syntax has none. */
+const withoutUnitB = (text: string) => text.trim().replace(/([KMGTPEkmgtpe])i?B$/, "$1");
+
+/**
+ * A size or address argument of the emulator (an option, a scenario field): parseSizeStrict that
+ * also accepts a trailing B/iB, or an InputError naming `where` and the accepted syntax.
+ */
+export function parseSizeArg(text: string, where: string): bigint {
+  const v = parseSizeStrict(withoutUnitB(text));
+  if (v === null)
+    throw new InputError(
+      `'${text}' is not a size; accepted: decimal or 0x hex with an optional K/M/G suffix, e.g. 0x40000000 or 256M`,
+      where,
+    );
+  return v;
 }

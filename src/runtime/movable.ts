@@ -31,9 +31,17 @@ const FREE = 0;
 const MOVABLE = 1;
 const PINNED = 2;
 
+/** pages per summary block: a range check skips a block none of whose pages is occupied */
+const BLOCK_SHIFT = 6;
+const BLOCK_PAGES = 1 << BLOCK_SHIFT;
+
 interface Region {
   basePfn: number;
   state: Uint8Array;
+  /** occupied (movable or pinned) pages per block */
+  occupied: Uint16Array;
+  /** pinned pages per block */
+  pinned: Uint16Array;
 }
 
 export class MovablePages implements ContigRangeModel {
@@ -54,13 +62,20 @@ export class MovablePages implements ContigRangeModel {
     const rnd = mulberry32(params.seed);
     this.regions = areas.map((a) => {
       const state = new Uint8Array(a.countPages);
+      const blocks = (a.countPages + BLOCK_PAGES - 1) >> BLOCK_SHIFT;
+      const occupied = new Uint16Array(blocks);
+      const pinned = new Uint16Array(blocks);
       for (let i = 0; i < state.length; i++) {
         if (rnd() >= params.movableShare) continue;
         state[i] = rnd() < params.pinProbability ? PINNED : MOVABLE;
         this.occupiedPages++;
-        if (state[i] === PINNED) this.pinnedPages++;
+        occupied[i >> BLOCK_SHIFT]++;
+        if (state[i] === PINNED) {
+          this.pinnedPages++;
+          pinned[i >> BLOCK_SHIFT]++;
+        }
       }
-      return { basePfn: a.basePfn, state };
+      return { basePfn: a.basePfn, state, occupied, pinned };
     });
   }
 
@@ -69,26 +84,52 @@ export class MovablePages implements ContigRangeModel {
     return undefined;
   }
 
+  /**
+   * Any pinned page in the range: -EBUSY. Otherwise the movable pages migrate out (ENOMEM when
+   * there is nowhere to put them) and the range is free. Blocks without occupied pages are skipped
+   * whole, so the cost follows the occupied blocks rather than the range's length.
+   */
   allocContigRange(startPfn: number, endPfn: number): number {
     if (this.occupiedPages === 0) return 0;
     const r = this.regionOf(startPfn);
     if (!r) return 0;
     const from = startPfn - r.basePfn;
     const to = Math.min(endPfn - r.basePfn, r.state.length);
+    if (to <= from) return 0;
+    const { state, occupied, pinned } = r;
+    const lastBlock = (to - 1) >> BLOCK_SHIFT;
     let movable = 0;
-    for (let i = from; i < to; i++) {
-      if (r.state[i] === PINNED) {
-        this.busyRanges++;
-        this.onBusy?.(startPfn, endPfn);
-        return EBUSY;
+    for (let b = from >> BLOCK_SHIFT; b <= lastBlock; b++) {
+      if (occupied[b] === 0) continue;
+      const lo = Math.max(from, b << BLOCK_SHIFT);
+      const hi = Math.min(to, (b + 1) << BLOCK_SHIFT);
+      if (pinned[b] === 0 && hi - lo === BLOCK_PAGES) {
+        movable += occupied[b];
+        continue;
       }
-      if (r.state[i] === MOVABLE) movable++;
+      for (let i = lo; i < hi; i++) {
+        if (state[i] === PINNED) {
+          this.busyRanges++;
+          this.onBusy?.(startPfn, endPfn);
+          return EBUSY;
+        }
+        if (state[i] === MOVABLE) movable++;
+      }
     }
-    if (movable > 0 && !this.migrate(movable)) return ENOMEM;
-    if (movable > 0) {
-      for (let i = from; i < to; i++) r.state[i] = FREE;
-      this.occupiedPages -= movable;
+    if (movable === 0) return 0;
+    if (!this.migrate(movable)) return ENOMEM;
+    for (let b = from >> BLOCK_SHIFT; b <= lastBlock; b++) {
+      if (occupied[b] === 0) continue;
+      const lo = Math.max(from, b << BLOCK_SHIFT);
+      const hi = Math.min(to, (b + 1) << BLOCK_SHIFT);
+      for (let i = lo; i < hi; i++) {
+        if (state[i] === MOVABLE) {
+          state[i] = FREE;
+          occupied[b]--;
+        }
+      }
     }
+    this.occupiedPages -= movable;
     return 0;
   }
 
@@ -99,11 +140,21 @@ export class MovablePages implements ContigRangeModel {
     const r = this.regionOf(pfn);
     if (!r) return false;
     const i = pfn - r.basePfn;
+    const b = i >> BLOCK_SHIFT;
     const was = r.state[i];
-    if (was === FREE) this.occupiedPages++;
-    if (was === PINNED) this.pinnedPages--;
+    if (was === FREE) {
+      this.occupiedPages++;
+      r.occupied[b]++;
+    }
+    if (was === PINNED) {
+      this.pinnedPages--;
+      r.pinned[b]--;
+    }
     r.state[i] = pinned ? PINNED : MOVABLE;
-    if (pinned) this.pinnedPages++;
+    if (pinned) {
+      this.pinnedPages++;
+      r.pinned[b]++;
+    }
     return true;
   }
 

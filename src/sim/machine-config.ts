@@ -4,7 +4,7 @@
  * .config, a /proc/vmallocinfo or /proc/meminfo dump) are read through the caller's `readFile`, so
  * that this stays free of I/O.
  */
-import type { BootConfig, RamBank } from "../boot/config.js";
+import { type BootConfig, parseRamBanks } from "../boot/config.js";
 import type { BootedMachine } from "../boot/machine.js";
 import { ConfigError } from "../errors.js";
 import { parseDts } from "../input/dts.js";
@@ -12,7 +12,7 @@ import { parseKconfigFile } from "../input/kconfig-file.js";
 import { parseMeminfo } from "../input/meminfo.js";
 import { parseVmallocinfo } from "../input/vmallocinfo.js";
 import { Kconfig, type KconfigMap, kconfigKey } from "../kernel/kconfig.js";
-import { parseSizeStrict } from "../kernel/memparse.js";
+import { parseSizeArg } from "../kernel/memparse.js";
 import type { RuntimeOptions } from "../runtime/index.js";
 import type { MachineSpec, RuntimeSpec } from "./scenario.js";
 
@@ -25,18 +25,6 @@ const noFiles: ReadFile = (path) => {
   );
 };
 
-/** "base:size[,base:size...]" as `--ram` takes it. */
-function parseRam(text: string): RamBank[] {
-  return text.split(",").map((bank) => {
-    const [b, s] = bank.split(":");
-    const base = sizeOf(b, "machine.ram");
-    const size = sizeOf(s ?? "", "machine.ram");
-    if (base === undefined || !size)
-      throw new ConfigError(`machine.ram: got "${bank}", expected base:size such as 0x40000000:2G`);
-    return { base, size };
-  });
-}
-
 function kconfigOf(m: MachineSpec, readFile: ReadFile): KconfigMap {
   const fromFile = m.kconfigFile ? parseKconfigFile(readFile(m.kconfigFile), m.kconfigFile) : {};
   const inline = Object.fromEntries(
@@ -48,12 +36,8 @@ function kconfigOf(m: MachineSpec, readFile: ReadFile): KconfigMap {
   return { ...fromFile, ...inline };
 }
 
-function sizeOf(text: string | undefined, path: string): bigint | undefined {
-  if (text === undefined) return undefined;
-  const v = parseSizeStrict(text);
-  if (v === null) throw new ConfigError(`${path}: got "${text}", expected a size such as 0x40000000 or 256M`);
-  return v;
-}
+const sizeOf = (text: string | undefined, path: string) =>
+  text === undefined ? undefined : parseSizeArg(text, path);
 
 /** boot() input of a scenario's machine section. */
 export function bootConfigOf(m: MachineSpec, readFile: ReadFile = noFiles): BootConfig {
@@ -65,7 +49,7 @@ export function bootConfigOf(m: MachineSpec, readFile: ReadFile = noFiles): Boot
     lpae: m.lpae,
     highmem: m.highmem,
     thumb2: m.thumb2,
-    ram: m.ram ? parseRam(m.ram) : undefined,
+    ram: m.ram ? parseRamBanks(m.ram, "machine.ram") : undefined,
     cmdline: m.cmdline,
     kconfig: kconfigOf(m, readFile),
     dt: m.dts ? parseDts(readFile(m.dts), m.dts) : undefined,
