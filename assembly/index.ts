@@ -9,19 +9,23 @@
 //
 //   words   u64[W]      W = next power of two >= ceil(nbits / 64); bit b is bit (b & 63) of words[b >> 6].
 //                       Bits >= nbits are kept SET, so they never look free and need no bounds tests.
-//   pre     u32[2W]     segment tree in heap order (root 1, children 2i and 2i+1, leaf of word w at W + w):
-//   suf     u32[2W]       pre/suf = length of the zero run at the node's start / end, in bits
-//   best_k  u32[2W]     per alignment class k ("lane", created on first use): the longest zero run that
-//                       starts at an aligned position inside the node, cut at the node's end.
+// and, from the first indexed query on (a bitmap only searched with the kernel loop pays nothing):
+//   nodes   record[2W]  segment tree in heap order (root 1, children 2i and 2i+1, leaf of word w at
+//                       W + w); a 16-byte record per node: pre, suf (the zero runs at the node's start and
+//                       end), maxrun (its longest zero run) and dirty (stale lane bits), all exact but dirty
+//   best_k  u32[2W]     per alignment class k ("lane", created on its first query): an upper bound of the
+//                       longest zero run that starts at an aligned position inside the node, cut at the
+//                       node's end (exact when built; see "The tree" below for how it is kept)
 //
 // An alignment class is (A, r): positions p with p ≡ r (mod A), A = align_mask + 1 (a power of two),
 // r = (-align_offset) mod A. For the class, alignUp(x) = x + ((r - x) & mask) is the lowest aligned
 // position >= x.
 //
-// Merging two children L, R (each `half` bits long, L ending at m) is O(1) per lane:
-//   pre  = L.pre == half ? half + R.pre : L.pre
-//   suf  = R.suf == half ? half + L.suf : R.suf
-//   best = max(L.best, R.best, cross)      q = alignUp(m - L.suf), cross = q < m ? (m - q) + R.pre : 0
+// Merging two children L, R (each `half` bits long, L ending at m) is O(1):
+//   pre    = L.pre == half ? half + R.pre : L.pre
+//   suf    = R.suf == half ? half + L.suf : R.suf
+//   maxrun = max(L.maxrun, R.maxrun, L.suf + R.pre)
+//   best   = max(L.best, R.best, cross)    q = alignUp(m - L.suf), cross = q < m ? (m - q) + R.pre : 0
 // because the only run that neither child sees whole is L's zero suffix continued by R's zero prefix,
 // and of its aligned starting points the lowest gives the longest run.
 
@@ -599,15 +603,20 @@ export function findIndexed(handle: usize, start: u32, nr: u32, mask: u32, offse
   const bm = changetype<Bitmap>(handle);
   const size = bm.nbits;
   if (nr == 0 || start >= size) return findNaive(handle, start, nr, mask, offset);
+  const p = query(bm, start, nr, mask, (0 - offset) & mask);
+  return p == NO_RUN ? <f64>size + <f64>nr : <f64>p;
+}
+
+/** The indexed search for nr >= 1, start < nbits, class (mask, r): the position or NO_RUN. */
+function query(bm: Bitmap, start: u32, nr: u32, mask: u32, r: u32): u32 {
   if (!bm.indexed) buildIndex(bm);
   qNr = nr;
   qMask = mask;
-  qRes = (0 - offset) & mask;
-  const k = laneFor(bm, mask, qRes);
+  qRes = r;
+  const k = laneFor(bm, mask, r);
   qBest = laneArray(bm, k);
   qBit = <u32>1 << k;
-  const p = search(bm, start);
-  return p == NO_RUN ? <f64>size + <f64>nr : <f64>p;
+  return search(bm, start);
 }
 
 // The query in progress (globals, to keep the recursion's frames small).
@@ -756,7 +765,8 @@ export function replay(handle: usize, ops: usize, nops: u32, starts: usize, size
     if ((op & 0x80000000) == 0) {
       const nr = op & 0xffff;
       const mask: u32 = (1 << ((op >> 16) & 0xff)) - 1;
-      const found = naive ? findNaive(handle, 0, nr, mask, 0) : findIndexed(handle, 0, nr, mask, 0);
+      // (nr >= 1: the index's answer is a position or NO_RUN, which is >= size)
+      const found: f64 = naive ? findNaive(handle, 0, nr, mask, 0) : <f64>query(bm, 0, nr, mask, 0);
       let res: u32;
       if (found < <f64>size) {
         const idx = <u32>found;

@@ -33,6 +33,9 @@ describe("BMT1 reader", () => {
     const replayer = new WasmTraceReplayer(trace);
     expect(formatChecksum(replayer.run(false).checksum)).toBe(want);
     expect(formatChecksum(replayer.run(true).checksum)).toBe(want);
+    // a prefix (the CLI's warm-up) is a trace of its own: alloc [0, 10), alloc [12, 15), free [0, 10)
+    const prefix = replayer.run(false, 3).checksum;
+    expect([prefix.ops, prefix.allocs, prefix.fails, prefix.sum, prefix.setbits]).toEqual([3, 2, 0, 12, 3]);
     replayer.dispose();
     const bm = PageBitmap.create(100);
     expect(formatChecksum(replayTrace(trace, bm, (nr, m) => bm.findNextZeroAreaOffNaive(0, nr, m, 0)))).toBe(

@@ -50,6 +50,8 @@ export class CmaArea {
   lastError = 0;
   /** the kernel lines of the last failed cma_alloc ([] when it printed none) */
   lastMessages: readonly string[] = NO_LINES;
+  /** rules.cmaAlignOffset === "physical", read once */
+  private readonly physicalAlignOffset: boolean;
 
   constructor(
     info: CmaAreaInfo,
@@ -65,6 +67,7 @@ export class CmaArea {
     this.countPages = info.countPages;
     this.orderPerBit = info.orderPerBit;
     this.maxno = info.countPages >> info.orderPerBit;
+    this.physicalAlignOffset = rules.cmaAlignOffset === "physical";
     if (bitmap.size !== this.maxno) throw new RangeError(`cma ${info.name}: bitmap of ${bitmap.size} bits`);
   }
 
@@ -79,24 +82,24 @@ export class CmaArea {
     const opb = this.orderPerBit;
     const mask = alignOrder <= opb ? 0 : (1 << (alignOrder - opb)) - 1;
     // cma_bitmap_aligned_offset: physical alignment from 3.19, area-relative before
-    const offset =
-      this.rules.cmaAlignOffset === "physical" ? (this.basePfn & ((1 << alignOrder) - 1)) >> opb : 0;
+    const offset = this.physicalAlignOffset ? (this.basePfn & ((1 << alignOrder) - 1)) >> opb : 0;
     const nbits = (count + (1 << opb) - 1) >> opb;
     let start = 0;
     let ret = ENOMEM;
     for (;;) {
       const bitmapNo = this.bitmap.findNextZeroAreaOff(start, nbits, mask, offset);
       if (bitmapNo + nbits > this.maxno) break;
-      this.bitmap.setRange(bitmapNo, nbits);
       const pfn = this.basePfn + bitmapNo * (1 << opb);
+      // The kernel sets the bits first and clears them when alloc_contig_range fails (other CPUs
+      // must not take the range meanwhile); run alone, setting them on success only is the same.
       ret = this.contig.allocContigRange(pfn, pfn + count);
       if (ret === 0) {
+        this.bitmap.setRange(bitmapNo, nbits);
         this.usedPages += nbits << opb;
         this.allocSuccess++;
         this.allocPagesSuccess += count;
         return pfn;
       }
-      this.bitmap.clearRange(bitmapNo, nbits);
       if (ret !== EBUSY) break;
       start = bitmapNo + mask + 1;
     }

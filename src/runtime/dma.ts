@@ -34,16 +34,18 @@ export interface DmaContext {
 
 const NO_MESSAGES: readonly string[] = Object.freeze([]);
 
-interface DmaBuffer {
-  source: BufferSource;
-  pfn: number;
-  pages: number;
-  /** buddy block order, -1 for an exact (split) buddy allocation */
-  order: number;
-  vaddr: number;
-  vmalloc: boolean;
-  cma: CmaArea | null;
-}
+/** BufferSource by index, as the buffer table stores it */
+const SOURCES: readonly BufferSource[] = ["cma", "buddy", "atomic-pool", "dev-pool"];
+const CMA = 0;
+const BUDDY = 1;
+const ATOMIC_POOL = 2;
+
+/**
+ * A handle is slot + generation * SLOT_SPAN: a stale handle (its slot freed and reused) is
+ * recognised as unknown. Every buffer holds at least one page, so live slots stay below 2^28.
+ */
+const SLOT_SPAN = 2 ** 28;
+const GENERATIONS = 2 ** 24;
 
 /** A coherent mask below 32 bits adds GFP_DMA: ZONE_DMA pages only. */
 const gfpDma = (dev: DmaDevice) => dev.dmaMaskBits < 32;
@@ -55,13 +57,45 @@ export function getOrder(sizeBytes: number): number {
 }
 
 export class DmaApi {
-  private readonly buffers = new Map<number, DmaBuffer>();
-  private nextHandle = 1;
+  /*
+   * Live buffers as columns indexed by slot (what dma_free_attrs needs to undo the allocation):
+   * a simulation does millions of alloc/free pairs, so no object or Map entry per buffer.
+   */
+  private bSource = new Uint8Array(64);
+  private bPfn = new Float64Array(64);
+  private bPages = new Float64Array(64);
+  /** buddy block order, -1 for an exact (split) buddy allocation */
+  private bOrder = new Int8Array(64);
+  /** kernel virtual address, -1 without a mapping */
+  private bVaddr = new Float64Array(64);
+  private bVmalloc = new Uint8Array(64);
+  private bGeneration = new Int32Array(64);
+  private bLive = new Uint8Array(64);
+  private readonly bCma: (CmaArea | null)[] = [];
+  private freeSlots = new Int32Array(64);
+  private freeCount = 0;
+  private slotCount = 0;
+  private live = 0;
+
+  /** The outcome of the last allocHandle: a success's buffer, or a failure's cause and lines. */
+  lastSource: BufferSource = "cma";
+  lastPfn = -1;
+  /** -1 with no kernel mapping */
+  lastVaddr = -1;
+  lastInVmalloc = false;
+  lastCause: FailureCause = "buddy-exhausted";
+  lastMessages: readonly string[] = NO_MESSAGES;
+
+  /** the scratch result of directPages */
+  private dSource = CMA;
+  private dPfn = 0;
+  private dOrder = -1;
+  private dCma: CmaArea | null = null;
 
   constructor(private readonly ctx: DmaContext) {}
 
   get liveBuffers(): number {
-    return this.buffers.size;
+    return this.live;
   }
 
   private areaFor(dev: DmaDevice): CmaArea | null {
@@ -69,27 +103,83 @@ export class DmaApi {
     return this.ctx.cmaAreas.find((a) => a.name === dev.cmaArea) ?? null;
   }
 
-  private ok(b: DmaBuffer): DmaAllocResult {
-    const handle = this.nextHandle++;
-    this.buffers.set(handle, b);
-    return {
-      ok: true,
-      handle,
-      source: b.source,
-      pfn: b.pfn,
-      vaddr: b.vaddr < 0 ? undefined : b.vaddr,
-      inVmalloc: b.vmalloc,
-    };
+  private takeSlot(): number {
+    if (this.freeCount > 0) return this.freeSlots[--this.freeCount];
+    if (this.slotCount === this.bSource.length) this.growSlots();
+    return this.slotCount++;
   }
 
-  private static fail(cause: FailureCause, messages: readonly string[]): DmaAllocResult {
-    return { ok: false, cause, messages: messages as string[] };
+  private growSlots(): void {
+    const n = this.bSource.length * 2;
+    const grow = <T extends Uint8Array | Int8Array | Int32Array | Float64Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
+    this.bSource = grow(this.bSource, new Uint8Array(n));
+    this.bPfn = grow(this.bPfn, new Float64Array(n));
+    this.bPages = grow(this.bPages, new Float64Array(n));
+    this.bOrder = grow(this.bOrder, new Int8Array(n));
+    this.bVaddr = grow(this.bVaddr, new Float64Array(n));
+    this.bVmalloc = grow(this.bVmalloc, new Uint8Array(n));
+    this.bGeneration = grow(this.bGeneration, new Int32Array(n));
+    this.bLive = grow(this.bLive, new Uint8Array(n));
+    this.freeSlots = grow(this.freeSlots, new Int32Array(n));
+  }
+
+  /** Records a successful buffer; returns its handle. */
+  private commit(
+    source: number,
+    pfn: number,
+    pages: number,
+    order: number,
+    vaddr: number,
+    vmalloc: boolean,
+    cma: CmaArea | null,
+  ): number {
+    const slot = this.takeSlot();
+    this.bSource[slot] = source;
+    this.bPfn[slot] = pfn;
+    this.bPages[slot] = pages;
+    this.bOrder[slot] = order;
+    this.bVaddr[slot] = vaddr;
+    this.bVmalloc[slot] = vmalloc ? 1 : 0;
+    this.bLive[slot] = 1;
+    this.bCma[slot] = cma;
+    this.live++;
+    this.lastSource = SOURCES[source];
+    this.lastPfn = pfn;
+    this.lastVaddr = vaddr;
+    this.lastInVmalloc = vmalloc;
+    return this.bGeneration[slot] * SLOT_SPAN + slot;
+  }
+
+  private fail(cause: FailureCause, messages: readonly string[]): number {
+    this.lastCause = cause;
+    this.lastMessages = messages;
+    return -1;
   }
 
   /** dma_alloc_attrs(dev, size, &handle, gfp, attrs) */
-  alloc(dev: DmaDevice, sizeBytes: number, attrs: DmaAttrs = {}, gfp: GfpFlags = {}): DmaAllocResult {
+  alloc(dev: DmaDevice, sizeBytes: number, attrs?: DmaAttrs, gfp?: GfpFlags): DmaAllocResult {
+    const handle = this.allocHandle(dev, sizeBytes, attrs, gfp);
+    if (handle < 0) return { ok: false, cause: this.lastCause, messages: this.lastMessages as string[] };
+    return {
+      ok: true,
+      handle,
+      source: this.lastSource,
+      pfn: this.lastPfn,
+      vaddr: this.lastVaddr < 0 ? undefined : this.lastVaddr,
+      inVmalloc: this.lastInVmalloc,
+    };
+  }
+
+  /**
+   * dma_alloc_attrs without a result object: the handle, or -1; the details are in the `last*`
+   * fields until the next call.
+   */
+  allocHandle(dev: DmaDevice, sizeBytes: number, attrs: DmaAttrs = {}, gfp: GfpFlags = {}): number {
     const size = Math.ceil(sizeBytes / PAGE_SIZE) * PAGE_SIZE;
-    if (size === 0) return DmaApi.fail("buddy-exhausted", NO_MESSAGES);
+    if (size === 0) return this.fail("buddy-exhausted", NO_MESSAGES);
     const rules = this.ctx.rules;
     if (rules.dmaPath === "D0") return this.allocConsistent(dev, size, gfp);
     // dma-direct: every device from 5.19 (D2), LPAE kernels already from 5.3 (U20)
@@ -103,7 +193,7 @@ export class DmaApi {
   }
 
   /** arch/arm/mm/dma-mapping.c __dma_alloc (D1, and arch_dma_alloc in D2). */
-  private allocArm(dev: DmaDevice, size: number, wantVaddr: boolean, gfp: GfpFlags): DmaAllocResult {
+  private allocArm(dev: DmaDevice, size: number, wantVaddr: boolean, gfp: GfpFlags): number {
     const cma = this.areaFor(dev);
     const blocking = gfp.atomic !== true;
     const rules = this.ctx.rules;
@@ -120,25 +210,20 @@ export class DmaApi {
   }
 
   /** __alloc_from_contiguous: CMA pages, remapped into vmalloc when in highmem; no buddy fallback. */
-  private allocFromContiguous(cma: CmaArea, size: number, wantVaddr: boolean, gfp: GfpFlags): DmaAllocResult {
+  private allocFromContiguous(cma: CmaArea, size: number, wantVaddr: boolean, gfp: GfpFlags): number {
     const count = size / PAGE_SIZE;
     const align = Math.min(getOrder(size), this.ctx.cmaAlignment);
     const pfn = cma.alloc(count, align, gfp.nowarn === true);
-    if (pfn < 0) return DmaApi.fail(cma.lastError === EBUSY ? "cma-busy" : "cma-no-range", cma.lastMessages);
-    const b: DmaBuffer = { source: "cma", pfn, pages: count, order: -1, vaddr: -1, vmalloc: false, cma };
-    if (!wantVaddr) return this.ok(b);
-    if (pfn >= this.ctx.armLowmemLimitPfn) {
-      const va = this.ctx.vmalloc.getVmArea(size, 0, VmKind.DmaCoherent);
-      if (va < 0) {
-        cma.release(pfn, count);
-        return DmaApi.fail("vmalloc-exhausted", this.failureLines(this.ctx.vmalloc));
-      }
-      b.vaddr = va;
-      b.vmalloc = true;
-    } else {
-      b.vaddr = this.ctx.lowmemVaddr(pfn);
+    if (pfn < 0) return this.fail(cma.lastError === EBUSY ? "cma-busy" : "cma-no-range", cma.lastMessages);
+    if (!wantVaddr) return this.commit(CMA, pfn, count, -1, -1, false, cma);
+    if (pfn < this.ctx.armLowmemLimitPfn)
+      return this.commit(CMA, pfn, count, -1, this.ctx.lowmemVaddr(pfn), false, cma);
+    const va = this.ctx.vmalloc.getVmArea(size, 0, VmKind.DmaCoherent);
+    if (va < 0) {
+      cma.release(pfn, count);
+      return this.fail("vmalloc-exhausted", this.failureLines(this.ctx.vmalloc));
     }
-    return this.ok(b);
+    return this.commit(CMA, pfn, count, -1, va, true, cma);
   }
 
   private failureLines(space: VmapSpace): readonly string[] {
@@ -146,93 +231,75 @@ export class DmaApi {
   }
 
   /** __alloc_simple_buffer: lowmem pages from the buddy allocator, linear map. */
-  private allocSimple(dev: DmaDevice, size: number): DmaAllocResult {
+  private allocSimple(dev: DmaDevice, size: number): number {
     const count = size / PAGE_SIZE;
     const pfn = this.ctx.buddy.allocPagesExact(count, false, gfpDma(dev));
-    if (pfn < 0) return DmaApi.fail("buddy-exhausted", NO_MESSAGES);
-    return this.ok({
-      source: "buddy",
-      pfn,
-      pages: count,
-      order: -1,
-      vaddr: this.ctx.lowmemVaddr(pfn),
-      vmalloc: false,
-      cma: null,
-    });
+    if (pfn < 0) return this.fail("buddy-exhausted", NO_MESSAGES);
+    return this.commit(BUDDY, pfn, count, -1, this.ctx.lowmemVaddr(pfn), false, null);
   }
 
   /** __alloc_remap_buffer: lowmem buddy pages remapped into vmalloc (unless !want_vaddr). */
-  private allocRemap(dev: DmaDevice, size: number, wantVaddr: boolean): DmaAllocResult {
+  private allocRemap(dev: DmaDevice, size: number, wantVaddr: boolean): number {
     const count = size / PAGE_SIZE;
     const pfn = this.ctx.buddy.allocPagesExact(count, false, gfpDma(dev));
-    if (pfn < 0) return DmaApi.fail("buddy-exhausted", NO_MESSAGES);
-    const b: DmaBuffer = {
-      source: "buddy",
-      pfn,
-      pages: count,
-      order: -1,
-      vaddr: -1,
-      vmalloc: false,
-      cma: null,
-    };
-    if (wantVaddr) {
-      const va = this.ctx.vmalloc.getVmArea(size, 0, VmKind.DmaCoherent);
-      if (va < 0) {
-        this.ctx.buddy.freePagesExact(pfn, count);
-        return DmaApi.fail("vmalloc-exhausted", this.failureLines(this.ctx.vmalloc));
-      }
-      b.vaddr = va;
-      b.vmalloc = true;
+    if (pfn < 0) return this.fail("buddy-exhausted", NO_MESSAGES);
+    if (!wantVaddr) return this.commit(BUDDY, pfn, count, -1, -1, false, null);
+    const va = this.ctx.vmalloc.getVmArea(size, 0, VmKind.DmaCoherent);
+    if (va < 0) {
+      this.ctx.buddy.freePagesExact(pfn, count);
+      return this.fail("vmalloc-exhausted", this.failureLines(this.ctx.vmalloc));
     }
-    return this.ok(b);
+    return this.commit(BUDDY, pfn, count, -1, va, true, null);
   }
 
   /** __alloc_from_pool: the atomic pool (gen_pool_first_fit_order_align). */
-  private allocFromPool(size: number): DmaAllocResult {
+  private allocFromPool(size: number): number {
     const pool = this.ctx.atomicPool;
     const count = size / PAGE_SIZE;
-    if (!pool) return DmaApi.fail("atomic-pool-exhausted", NO_MESSAGES);
+    if (!pool) return this.fail("atomic-pool-exhausted", NO_MESSAGES);
     const order = getOrder(size);
     const bit = pool.bitmap.findNextZeroAreaOff(0, count, (1 << order) - 1, 0);
-    if (bit + count > pool.bitmap.size) return DmaApi.fail("atomic-pool-exhausted", NO_MESSAGES);
+    if (bit + count > pool.bitmap.size) return this.fail("atomic-pool-exhausted", NO_MESSAGES);
     pool.bitmap.setRange(bit, count);
-    return this.ok({
-      source: "atomic-pool",
-      pfn: pool.basePfn + bit,
-      pages: count,
-      order: -1,
-      vaddr: pool.vaddr + bit * PAGE_SIZE,
-      vmalloc: false,
-      cma: null,
-    });
+    return this.commit(ATOMIC_POOL, pool.basePfn + bit, count, -1, pool.vaddr + bit * PAGE_SIZE, false, null);
   }
 
   /**
    * __dma_direct_alloc_pages (kernel/dma/direct.c): CMA (the device's area, or the default one
    * for more than a page, blocking only), else alloc_pages of the whole order from the zones a
-   * 32-bit mask reaches (lowmem on ARM).
+   * 32-bit mask reaches (lowmem on ARM). False when neither has the pages; else the pages are in
+   * dSource, dPfn, dOrder and dCma.
    */
-  private directPages(dev: DmaDevice, size: number, gfp: GfpFlags): DmaBuffer | null {
+  private directPages(dev: DmaDevice, size: number, gfp: GfpFlags): boolean {
     const count = size / PAGE_SIZE;
     const cma = dev.cmaArea !== undefined || size > PAGE_SIZE ? this.areaFor(dev) : null;
     if (cma && gfp.atomic !== true) {
       const align = Math.min(getOrder(size), this.ctx.cmaAlignment);
       const pfn = cma.alloc(count, align, gfp.nowarn === true);
       // dma_coherent_ok: a CMA page the device cannot address goes back
-      if (pfn >= 0 && pfn + count <= 2 ** (dev.dmaMaskBits - 12))
-        return { source: "cma", pfn, pages: count, order: -1, vaddr: -1, vmalloc: false, cma };
+      if (pfn >= 0 && pfn + count <= 2 ** (dev.dmaMaskBits - 12)) {
+        this.dSource = CMA;
+        this.dPfn = pfn;
+        this.dOrder = -1;
+        this.dCma = cma;
+        return true;
+      }
       if (pfn >= 0) cma.release(pfn, count);
     }
     const order = getOrder(size);
     const pfn = this.ctx.buddy.allocPages(order, false, gfpDma(dev));
-    if (pfn < 0) return null;
-    return { source: "buddy", pfn, pages: count, order, vaddr: -1, vmalloc: false, cma: null };
+    if (pfn < 0) return false;
+    this.dSource = BUDDY;
+    this.dPfn = pfn;
+    this.dOrder = order;
+    this.dCma = null;
+    return true;
   }
 
   /** dma_direct_alloc_no_mapping: a page cookie, falling back to the page allocator (D2). */
-  private allocDirectNoMapping(dev: DmaDevice, size: number, gfp: GfpFlags): DmaAllocResult {
-    const b = this.directPages(dev, size, gfp);
-    return b ? this.ok(b) : DmaApi.fail("buddy-exhausted", NO_MESSAGES);
+  private allocDirectNoMapping(dev: DmaDevice, size: number, gfp: GfpFlags): number {
+    if (!this.directPages(dev, size, gfp)) return this.fail("buddy-exhausted", NO_MESSAGES);
+    return this.commit(this.dSource, this.dPfn, size / PAGE_SIZE, this.dOrder, -1, false, this.dCma);
   }
 
   /**
@@ -240,61 +307,82 @@ export class DmaApi {
    * remap (5.18+, f5ff79fddf0e "dma-mapping: remove CONFIG_DMA_REMAP"); before, ARM had no
    * DMA_REMAP and the page was rejected with a dev_info line.
    */
-  private allocDirectCoherent(dev: DmaDevice, size: number, gfp: GfpFlags): DmaAllocResult {
-    const b = this.directPages(dev, size, gfp);
-    if (!b) return DmaApi.fail("buddy-exhausted", NO_MESSAGES);
-    if (b.pfn < this.ctx.armLowmemLimitPfn) {
-      b.vaddr = this.ctx.lowmemVaddr(b.pfn);
-      return this.ok(b);
-    }
+  private allocDirectCoherent(dev: DmaDevice, size: number, gfp: GfpFlags): number {
+    if (!this.directPages(dev, size, gfp)) return this.fail("buddy-exhausted", NO_MESSAGES);
+    const { dSource: source, dPfn: pfn, dOrder: order, dCma: cma } = this;
+    const pages = size / PAGE_SIZE;
+    if (pfn < this.ctx.armLowmemLimitPfn)
+      return this.commit(source, pfn, pages, order, this.ctx.lowmemVaddr(pfn), false, cma);
     if (!this.ctx.rules.dmaDirectHighmemRemap) {
-      this.release(b);
+      this.release(source, pfn, pages, order, -1, false, cma);
       // dev_info() of a device without a driver: "<bus> <device>: "
       const line = `platform ${dev.name}: Rejecting highmem page from CMA.`;
       this.ctx.log("info", line);
-      return DmaApi.fail("highmem-rejected", [line]);
+      return this.fail("highmem-rejected", [line]);
     }
     const va = this.ctx.vmalloc.getVmArea(size, 0, VmKind.DmaCoherent);
     if (va < 0) {
-      this.release(b);
-      return DmaApi.fail("vmalloc-exhausted", this.failureLines(this.ctx.vmalloc));
+      this.release(source, pfn, pages, order, -1, false, cma);
+      return this.fail("vmalloc-exhausted", this.failureLines(this.ctx.vmalloc));
     }
-    b.vaddr = va;
-    b.vmalloc = true;
-    return this.ok(b);
+    return this.commit(source, pfn, pages, order, va, true, cma);
   }
 
   /** ≤ 3.4: buddy pages remapped into the fixed consistent window. */
-  private allocConsistent(dev: DmaDevice, size: number, gfp: GfpFlags): DmaAllocResult {
+  private allocConsistent(dev: DmaDevice, size: number, gfp: GfpFlags): number {
     if (dev.coherent) return this.allocSimple(dev, size);
     const space = this.ctx.consistent;
     const count = size / PAGE_SIZE;
     const pfn = this.ctx.buddy.allocPagesExact(count, false, gfpDma(dev));
-    if (pfn < 0) return DmaApi.fail("buddy-exhausted", NO_MESSAGES);
+    if (pfn < 0) return this.fail("buddy-exhausted", NO_MESSAGES);
     const va = space ? space.getVmArea(size, 0, VmKind.DmaCoherent, gfp.nowarn === true) : -1;
     if (va < 0) {
       this.ctx.buddy.freePagesExact(pfn, count);
-      return DmaApi.fail("vmalloc-exhausted", space ? this.failureLines(space) : NO_MESSAGES);
+      return this.fail("vmalloc-exhausted", space ? this.failureLines(space) : NO_MESSAGES);
     }
-    return this.ok({ source: "buddy", pfn, pages: count, order: -1, vaddr: va, vmalloc: true, cma: null });
+    return this.commit(BUDDY, pfn, count, -1, va, true, null);
   }
 
-  private release(b: DmaBuffer): void {
-    if (b.vmalloc) (this.ctx.consistent?.has(b.vaddr) ? this.ctx.consistent : this.ctx.vmalloc).free(b.vaddr);
-    if (b.source === "cma") (b.cma as CmaArea).release(b.pfn, b.pages);
-    else if (b.source === "atomic-pool") {
+  /** Gives a buffer's pages (and its mapping) back to where they came from. */
+  private release(
+    source: number,
+    pfn: number,
+    pages: number,
+    order: number,
+    vaddr: number,
+    vmalloc: boolean,
+    cma: CmaArea | null,
+  ): void {
+    if (vmalloc) (this.ctx.consistent?.has(vaddr) ? this.ctx.consistent : this.ctx.vmalloc).free(vaddr);
+    if (source === CMA) (cma as CmaArea).release(pfn, pages);
+    else if (source === ATOMIC_POOL) {
       const pool = this.ctx.atomicPool;
-      pool?.bitmap.clearRange(b.pfn - pool.basePfn, b.pages);
-    } else if (b.order >= 0) this.ctx.buddy.freePages(b.pfn, b.order);
-    else this.ctx.buddy.freePagesExact(b.pfn, b.pages);
+      pool?.bitmap.clearRange(pfn - pool.basePfn, pages);
+    } else if (order >= 0) this.ctx.buddy.freePages(pfn, order);
+    else this.ctx.buddy.freePagesExact(pfn, pages);
   }
 
   /** dma_free_attrs: false for an unknown handle. */
   free(handle: number): boolean {
-    const b = this.buffers.get(handle);
-    if (!b) return false;
-    this.buffers.delete(handle);
-    this.release(b);
+    const generation = Math.floor(handle / SLOT_SPAN);
+    const slot = handle - generation * SLOT_SPAN;
+    if (!(slot >= 0 && slot < this.slotCount) || this.bLive[slot] !== 1) return false;
+    if (this.bGeneration[slot] !== generation) return false;
+    this.bLive[slot] = 0;
+    this.bGeneration[slot] = (this.bGeneration[slot] + 1) % GENERATIONS;
+    const cma = this.bCma[slot];
+    this.bCma[slot] = null;
+    this.freeSlots[this.freeCount++] = slot;
+    this.live--;
+    this.release(
+      this.bSource[slot],
+      this.bPfn[slot],
+      this.bPages[slot],
+      this.bOrder[slot],
+      this.bVaddr[slot],
+      this.bVmalloc[slot] === 1,
+      cma,
+    );
     return true;
   }
 }

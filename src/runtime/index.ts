@@ -46,6 +46,11 @@ export interface RuntimeOptions {
   atomicPoolBytes?: number;
   /** CONFIG_ARM_MODULE_PLTS: module_alloc falls back to the vmalloc area (default: the kconfig) */
   modulePlts?: boolean;
+  /**
+   * false: no debug-level lines ("alloc_contig_range: ... PFNs busy") in dmesg, for a long
+   * simulation that never reads them (default true)
+   */
+  debugLines?: boolean;
 }
 
 /** What the CLI and reports read after (or during) a run. */
@@ -149,7 +154,9 @@ export class Runtime {
       options.movable ?? NO_MOVABLE,
       // the migrated movable pages now live in the page allocator (highmem allowed)
       (pages) => this.buddy.allocChunks(pages, true) !== null,
-      (s, e) => this.dmesg.debug(`alloc_contig_range: [${s.toString(16)}, ${e.toString(16)}) PFNs busy`),
+      options.debugLines === false
+        ? undefined
+        : (s, e) => this.dmesg.debug(`alloc_contig_range: [${s.toString(16)}, ${e.toString(16)}) PFNs busy`),
     );
     const contig = (options.movable ?? NO_MOVABLE).movableShare > 0 ? this.movable : ALWAYS_MIGRATABLE;
     const sink = { log: (level: "err" | "info" | "debug", text: string) => this.dmesg.log(level, text) };

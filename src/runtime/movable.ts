@@ -27,21 +27,33 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-const FREE = 0;
-const MOVABLE = 1;
-const PINNED = 2;
+/** One bit per page, 32 pages per mask word. */
+const WORD_SHIFT = 5;
 
-/** pages per summary block: a range check skips a block none of whose pages is occupied */
-const BLOCK_SHIFT = 6;
-const BLOCK_PAGES = 1 << BLOCK_SHIFT;
+/** Set bits of a 32-bit word. */
+function popcount32(v: number): number {
+  let x = v - ((v >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
 
+/** The bits of word `w` that pages [from, to) cover (from < to, the range meets the word). */
+function rangeMask(w: number, from: number, to: number): number {
+  const lo = w << WORD_SHIFT;
+  const head = from > lo ? -1 << (from - lo) : -1;
+  return to - lo < 32 ? head & ((1 << (to - lo)) - 1) : head;
+}
+
+/**
+ * The pages of one CMA area as two bit masks: occupied (movable or pinned) and pinned. A range
+ * check reads a word per 32 pages, whatever the pages' states.
+ */
 interface Region {
   basePfn: number;
-  state: Uint8Array;
-  /** occupied (movable or pinned) pages per block */
-  occupied: Uint16Array;
-  /** pinned pages per block */
-  pinned: Uint16Array;
+  endPfn: number;
+  occupied: Int32Array;
+  pinned: Int32Array;
 }
 
 export class MovablePages implements ContigRangeModel {
@@ -61,73 +73,60 @@ export class MovablePages implements ContigRangeModel {
   ) {
     const rnd = mulberry32(params.seed);
     this.regions = areas.map((a) => {
-      const state = new Uint8Array(a.countPages);
-      const blocks = (a.countPages + BLOCK_PAGES - 1) >> BLOCK_SHIFT;
-      const occupied = new Uint16Array(blocks);
-      const pinned = new Uint16Array(blocks);
-      for (let i = 0; i < state.length; i++) {
+      const words = (a.countPages + 31) >> WORD_SHIFT;
+      const occupied = new Int32Array(words);
+      const pinned = new Int32Array(words);
+      for (let i = 0; i < a.countPages; i++) {
         if (rnd() >= params.movableShare) continue;
-        state[i] = rnd() < params.pinProbability ? PINNED : MOVABLE;
+        const bit = 1 << (i & 31);
+        occupied[i >> WORD_SHIFT] |= bit;
         this.occupiedPages++;
-        occupied[i >> BLOCK_SHIFT]++;
-        if (state[i] === PINNED) {
+        if (rnd() < params.pinProbability) {
+          pinned[i >> WORD_SHIFT] |= bit;
           this.pinnedPages++;
-          pinned[i >> BLOCK_SHIFT]++;
         }
       }
-      return { basePfn: a.basePfn, state, occupied, pinned };
+      return { basePfn: a.basePfn, endPfn: a.basePfn + a.countPages, occupied, pinned };
     });
   }
 
   private regionOf(pfn: number): Region | undefined {
-    for (const r of this.regions) if (pfn >= r.basePfn && pfn < r.basePfn + r.state.length) return r;
+    const regions = this.regions;
+    for (let i = 0; i < regions.length; i++) {
+      const r = regions[i];
+      if (pfn >= r.basePfn && pfn < r.endPfn) return r;
+    }
     return undefined;
   }
 
   /**
    * Any pinned page in the range: -EBUSY. Otherwise the movable pages migrate out (ENOMEM when
-   * there is nowhere to put them) and the range is free. Blocks without occupied pages are skipped
-   * whole, so the cost follows the occupied blocks rather than the range's length.
+   * there is nowhere to put them) and the range is free.
    */
   allocContigRange(startPfn: number, endPfn: number): number {
     if (this.occupiedPages === 0) return 0;
     const r = this.regionOf(startPfn);
     if (!r) return 0;
     const from = startPfn - r.basePfn;
-    const to = Math.min(endPfn - r.basePfn, r.state.length);
+    const to = Math.min(endPfn, r.endPfn) - r.basePfn;
     if (to <= from) return 0;
-    const { state, occupied, pinned } = r;
-    const lastBlock = (to - 1) >> BLOCK_SHIFT;
+    const { occupied, pinned } = r;
+    const last = (to - 1) >> WORD_SHIFT;
     let movable = 0;
-    for (let b = from >> BLOCK_SHIFT; b <= lastBlock; b++) {
-      if (occupied[b] === 0) continue;
-      const lo = Math.max(from, b << BLOCK_SHIFT);
-      const hi = Math.min(to, (b + 1) << BLOCK_SHIFT);
-      if (pinned[b] === 0 && hi - lo === BLOCK_PAGES) {
-        movable += occupied[b];
-        continue;
+    for (let w = from >> WORD_SHIFT; w <= last; w++) {
+      if (occupied[w] === 0) continue;
+      const m = rangeMask(w, from, to);
+      if ((pinned[w] & m) !== 0) {
+        this.busyRanges++;
+        this.onBusy?.(startPfn, endPfn);
+        return EBUSY;
       }
-      for (let i = lo; i < hi; i++) {
-        if (state[i] === PINNED) {
-          this.busyRanges++;
-          this.onBusy?.(startPfn, endPfn);
-          return EBUSY;
-        }
-        if (state[i] === MOVABLE) movable++;
-      }
+      movable += popcount32(occupied[w] & m);
     }
     if (movable === 0) return 0;
     if (!this.migrate(movable)) return ENOMEM;
-    for (let b = from >> BLOCK_SHIFT; b <= lastBlock; b++) {
-      if (occupied[b] === 0) continue;
-      const lo = Math.max(from, b << BLOCK_SHIFT);
-      const hi = Math.min(to, (b + 1) << BLOCK_SHIFT);
-      for (let i = lo; i < hi; i++) {
-        if (state[i] === MOVABLE) {
-          state[i] = FREE;
-          occupied[b]--;
-        }
-      }
+    for (let w = from >> WORD_SHIFT; w <= last; w++) {
+      if (occupied[w] !== 0) occupied[w] &= ~rangeMask(w, from, to);
     }
     this.occupiedPages -= movable;
     return 0;
@@ -140,48 +139,49 @@ export class MovablePages implements ContigRangeModel {
     const r = this.regionOf(pfn);
     if (!r) return false;
     const i = pfn - r.basePfn;
-    const b = i >> BLOCK_SHIFT;
-    const was = r.state[i];
-    if (was === FREE) {
-      this.occupiedPages++;
-      r.occupied[b]++;
-    }
-    if (was === PINNED) {
-      this.pinnedPages--;
-      r.pinned[b]--;
-    }
-    r.state[i] = pinned ? PINNED : MOVABLE;
+    const w = i >> WORD_SHIFT;
+    const bit = 1 << (i & 31);
+    if ((r.occupied[w] & bit) === 0) this.occupiedPages++;
+    if ((r.pinned[w] & bit) !== 0) this.pinnedPages--;
+    r.occupied[w] |= bit;
     if (pinned) {
+      r.pinned[w] |= bit;
       this.pinnedPages++;
-      r.pinned[b]++;
-    }
+    } else r.pinned[w] &= ~bit;
     return true;
   }
 
   /** Movable pages (pinned ones included) occupying [startPfn, endPfn): they are not free CMA pages. */
   occupiedIn(startPfn: number, endPfn: number): number {
-    return this.count(startPfn, endPfn, (s) => s !== FREE);
+    return this.count(startPfn, endPfn, false);
   }
 
   /** "movable", "pinned" or "free" for one pfn (pages outside every area are "free"). */
   stateAt(pfn: number): "free" | "movable" | "pinned" {
     const r = this.occupiedPages === 0 ? undefined : this.regionOf(pfn);
-    const st = r ? r.state[pfn - r.basePfn] : FREE;
-    return st === PINNED ? "pinned" : st === MOVABLE ? "movable" : "free";
+    if (!r) return "free";
+    const i = pfn - r.basePfn;
+    const bit = 1 << (i & 31);
+    if ((r.pinned[i >> WORD_SHIFT] & bit) !== 0) return "pinned";
+    return (r.occupied[i >> WORD_SHIFT] & bit) !== 0 ? "movable" : "free";
   }
 
   /** Pinned pages in [startPfn, endPfn). */
   pinnedIn(startPfn: number, endPfn: number): number {
-    return this.count(startPfn, endPfn, (s) => s === PINNED);
+    return this.count(startPfn, endPfn, true);
   }
 
-  private count(startPfn: number, endPfn: number, match: (state: number) => boolean): number {
+  private count(startPfn: number, endPfn: number, pinnedOnly: boolean): number {
     if (this.occupiedPages === 0) return 0;
     let n = 0;
     for (const r of this.regions) {
       const from = Math.max(startPfn, r.basePfn) - r.basePfn;
-      const to = Math.min(endPfn, r.basePfn + r.state.length) - r.basePfn;
-      for (let i = from; i < to; i++) if (match(r.state[i])) n++;
+      const to = Math.min(endPfn, r.endPfn) - r.basePfn;
+      if (to <= from) continue;
+      const bits = pinnedOnly ? r.pinned : r.occupied;
+      for (let w = from >> WORD_SHIFT; w <= (to - 1) >> WORD_SHIFT; w++) {
+        if (bits[w] !== 0) n += popcount32(bits[w] & rangeMask(w, from, to));
+      }
     }
     return n;
   }

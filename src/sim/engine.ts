@@ -11,7 +11,7 @@ import { BUFFER_SOURCES, type FirstFailure, Metrics, type WorkloadApi } from "./
 import { Prng } from "./prng.js";
 import { Sampler } from "./sampler.js";
 import { pipelineFrameBytes, type Scenario } from "./scenario.js";
-import type { SimTarget } from "./target.js";
+import type { DmaOutcome, SimTarget } from "./target.js";
 
 enum Ev {
   /** next Poisson arrival of a stream */
@@ -66,7 +66,9 @@ class EventQueue {
   time = new Float64Array(1024);
   kind = new Uint8Array(1024);
   arg = new Int32Array(1024);
+  /** event ids in heap order, and their times alongside (the sift loops read no other array) */
   private heap = new Int32Array(1024);
+  private heapTime = new Float64Array(1024);
   private readonly freeIds = new IdStack();
   private nextId = 0;
   size = 0;
@@ -77,6 +79,7 @@ class EventQueue {
     this.kind = grown(this.kind, n);
     this.arg = grown(this.arg, n);
     this.heap = grown(this.heap, n);
+    this.heapTime = grown(this.heapTime, n);
   }
 
   push(t: number, kind: Ev, arg: number): void {
@@ -86,39 +89,41 @@ class EventQueue {
       if (this.nextId === this.time.length) this.grow();
       id = this.nextId++;
     }
-    const time = this.time;
-    time[id] = t;
+    this.time[id] = t;
     this.kind[id] = kind;
     this.arg[id] = arg;
     const h = this.heap;
+    const ht = this.heapTime;
     let i = this.size++;
     // a 4-ary heap: half the depth of a binary one, and the four children share a cache line
     while (i > 0) {
       const p = (i - 1) >> 2;
-      if (time[h[p]] <= t) break;
+      if (ht[p] <= t) break;
       h[i] = h[p];
+      ht[i] = ht[p];
       i = p;
     }
     h[i] = id;
+    ht[i] = t;
   }
 
   /** Removes the earliest event and returns its id (valid until the next push). */
   pop(): number {
     const h = this.heap;
-    const time = this.time;
+    const ht = this.heapTime;
     const top = h[0];
-    const last = h[--this.size];
-    const lastTime = time[last];
-    const n = this.size;
+    const n = --this.size;
+    const last = h[n];
+    const lastTime = ht[n];
     let i = 0;
     while (true) {
       const first = 4 * i + 1;
       if (first >= n) break;
       let c = first;
-      let ct = time[h[c]];
-      const end = Math.min(first + 4, n);
+      let ct = ht[first];
+      const end = first + 4 < n ? first + 4 : n;
       for (let k = first + 1; k < end; k++) {
-        const kt = time[h[k]];
+        const kt = ht[k];
         if (kt < ct) {
           c = k;
           ct = kt;
@@ -126,9 +131,11 @@ class EventQueue {
       }
       if (ct >= lastTime) break;
       h[i] = h[c];
+      ht[i] = ct;
       i = c;
     }
     h[i] = last;
+    ht[i] = lastTime;
     this.freeIds.push(top);
     return top;
   }
@@ -136,7 +143,8 @@ class EventQueue {
 
 /** Live buffers: what a free needs to undo an allocation. */
 class Slots {
-  handle = new Int32Array(1024);
+  /** the target's handle (a DMA handle, or a 32-bit virtual address: not an Int32) */
+  handle = new Float64Array(1024);
   workload = new Int32Array(1024);
   bytes = new Float64Array(1024);
   source = new Uint8Array(1024);
@@ -322,11 +330,36 @@ export async function runConfiguration(
     }
   };
 
+  // one outcome record for every DMA allocation of the run
+  const r: DmaOutcome = {
+    ok: false,
+    handle: 0,
+    source: "cma",
+    inVmalloc: false,
+    cause: "buddy-exhausted",
+    messages: [],
+  };
+  const dmaAllocInto =
+    target.dmaAllocInto?.bind(target) ??
+    ((dev: DmaDevice, bytes: number, attrs: DmaAttrs, gfp: GfpFlags, out: DmaOutcome): boolean => {
+      const res = target.dmaAlloc(dev, bytes, attrs, gfp);
+      out.ok = res.ok;
+      if (res.ok) {
+        out.handle = res.handle;
+        out.source = res.source;
+        out.inVmalloc = res.inVmalloc;
+      } else {
+        out.cause = res.cause;
+        out.messages = res.messages;
+      }
+      return res.ok;
+    });
+
   /** Allocates one buffer of `bytes` for workload `wi`; returns its slot (a phantom one for a failed DMA request) or -1. */
   const allocate = (wi: number, bytes: number): number => {
     const w = wls[wi];
     if (w.api === Api.Dma) {
-      const r = target.dmaAlloc(w.device!, bytes, w.attrs, w.gfp);
+      dmaAllocInto(w.device!, bytes, w.attrs, w.gfp, r);
       const id = slots.take();
       slots.workload[id] = wi;
       slots.bytes[id] = bytes;
@@ -345,13 +378,13 @@ export async function runConfiguration(
       return id;
     }
     metrics.vmOps++;
-    const r = w.api === Api.Ioremap ? target.ioremap(bytes) : target.moduleAlloc(bytes);
-    if (!r.ok) {
-      recordFailure(w, bytes, r.cause, r.messages);
+    const vm = w.api === Api.Ioremap ? target.ioremap(bytes) : target.moduleAlloc(bytes);
+    if (!vm.ok) {
+      recordFailure(w, bytes, vm.cause, vm.messages);
       return -1;
     }
     const id = slots.take();
-    slots.handle[id] = r.handle;
+    slots.handle[id] = vm.handle;
     slots.workload[id] = wi;
     slots.bytes[id] = bytes;
     w.live++;

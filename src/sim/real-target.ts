@@ -10,7 +10,15 @@ import { Runtime } from "../runtime/index.js";
 import { type VmapSpace, VmKind } from "../runtime/vmalloc.js";
 import type { ResolvedConfiguration } from "./configurations.js";
 import { bootConfigOf, type ReadFile, runtimeOptionsOf } from "./machine-config.js";
-import type { PhysRun, SimTarget, TargetMaps, TargetSnapshot, VirtRun, VmAllocResult } from "./target.js";
+import type {
+  DmaOutcome,
+  PhysRun,
+  SimTarget,
+  TargetMaps,
+  TargetSnapshot,
+  VirtRun,
+  VmAllocResult,
+} from "./target.js";
 
 const KIND_NAMES: Record<number, string> = {
   [VmKind.Vmalloc]: "boot",
@@ -38,8 +46,24 @@ export class RuntimeTarget implements SimTarget {
     return this.runtime.dmaAlloc(dev, sizeBytes, attrs, gfp);
   }
 
+  dmaAllocInto(dev: DmaDevice, sizeBytes: number, attrs: DmaAttrs, gfp: GfpFlags, out: DmaOutcome): boolean {
+    const dma = this.runtime.dma;
+    const handle = dma.allocHandle(dev, sizeBytes, attrs, gfp);
+    if (handle < 0) {
+      out.ok = false;
+      out.cause = dma.lastCause;
+      out.messages = dma.lastMessages as string[];
+      return false;
+    }
+    out.ok = true;
+    out.handle = handle;
+    out.source = dma.lastSource;
+    out.inVmalloc = dma.lastInVmalloc;
+    return true;
+  }
+
   dmaFree(handle: number): void {
-    this.runtime.dmaFree(handle);
+    this.runtime.dma.free(handle);
   }
 
   private vmResult(
@@ -221,6 +245,8 @@ export function runtimeTarget(
     new Runtime(machine, {
       ...runtimeOptionsOf(c.machine, c.runtime, machine, seed, readFile),
       bitmapFactory,
+      // snapshot() empties the runtime's dmesg unread: the simulation records failures itself
+      debugLines: false,
     }),
   );
 }

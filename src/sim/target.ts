@@ -4,12 +4,31 @@
  * users may supply their own (a model of another allocator, a recorded trace player).
  */
 import type { BootedMachine } from "../boot/machine.js";
-import type { DmaAllocResult, DmaAttrs, DmaDevice, FailureCause, GfpFlags } from "../runtime/api.js";
+import type {
+  BufferSource,
+  DmaAllocResult,
+  DmaAttrs,
+  DmaDevice,
+  FailureCause,
+  GfpFlags,
+} from "../runtime/api.js";
 
 /** Result of a vmalloc-space request (ioremap, module load): a handle, or why it failed. */
 export type VmAllocResult =
   | { ok: true; handle: number }
   | { ok: false; cause: FailureCause; messages: string[] };
+
+/** A dmaAlloc result as one record that the caller reuses: no object per call on the hot path. */
+export interface DmaOutcome {
+  ok: boolean;
+  /** when ok */
+  handle: number;
+  source: BufferSource;
+  inVmalloc: boolean;
+  /** when not ok */
+  cause: FailureCause;
+  messages: string[];
+}
 
 /** Counters the time series samples; cheap enough to read a few hundred times per run. */
 export interface TargetSnapshot {
@@ -58,6 +77,8 @@ export interface SimTarget {
   setClock?(nowMs: number): void;
   /** dma_alloc_attrs() */
   dmaAlloc(dev: DmaDevice, sizeBytes: number, attrs: DmaAttrs, gfp: GfpFlags): DmaAllocResult;
+  /** dmaAlloc writing into `out` (optional: the event loop prefers it when present); returns out.ok */
+  dmaAllocInto?(dev: DmaDevice, sizeBytes: number, attrs: DmaAttrs, gfp: GfpFlags, out: DmaOutcome): boolean;
   /** dma_free_attrs() of a handle returned by dmaAlloc */
   dmaFree(handle: number): void;
   /** ioremap() of a device register window: a VM_IOREMAP area in vmalloc space */

@@ -46,7 +46,14 @@ export class PageBitmap {
       );
     }
     const core = bitmapCore();
-    return new PageBitmap(core, core.create(nbits) >>> 0, nbits);
+    let handle: number;
+    try {
+      handle = core.create(nbits) >>> 0;
+    } catch {
+      // the core aborts when its linear memory cannot grow any more (4 GiB at most)
+      throw new CmaEmuError(`out of WebAssembly memory for a ${nbits}-bit bitmap: dispose() unused ones`);
+    }
+    return new PageBitmap(core, handle, nbits);
   }
 
   private live(): number {
