@@ -19,6 +19,7 @@ interface ProbeOptions extends BootOptions {
   chunk: string;
   attrs?: string;
   coherent?: boolean;
+  warn?: boolean;
   stopOutsideCma?: boolean;
   vmallocinfo?: string;
   meminfo?: string;
@@ -132,6 +133,7 @@ export function registerDmaProbe(program: Command, io: CliIo): void {
     .requiredOption("--chunk <size>", "bytes per dma_alloc_attrs call (64K, 1M, 4M ...)")
     .option("--attrs <attrs>", "DMA attributes: NO_KERNEL_MAPPING")
     .option("--coherent", "a dma-coherent device (the oracle's device is not)")
+    .option("--warn", "allocate without __GFP_NOWARN: the kernel's cma_alloc failure lines appear in dmesg")
     .option(
       "--stop-outside-cma",
       "stop before the first buffer outside the default CMA area (dmaprobe.stop_outside_cma)",
@@ -153,6 +155,7 @@ export function registerDmaProbe(program: Command, io: CliIo): void {
         noKernelMapping: attrs.length > 0,
         stopOutsideCma: opts.stopOutsideCma === true,
         coherent: opts.coherent === true,
+        warn: opts.warn === true,
       };
       const config = bootConfigFromOptions(opts);
       const extra: Partial<RuntimeOptions> = {};

@@ -85,7 +85,10 @@ export interface RuntimeRules {
   noKernelMapping: "ignored" | "honoured" | "honoured-fallback";
   /** vmap failure message has a trailing '.' (3.x, SPEC U14) */
   vmapFailureTrailingDot: boolean;
-  /** cma_debug_show_areas line after the cma_alloc failure line (mm/cma.c, unconditional from 5.12) */
+  /**
+   * cma_debug_show_areas() follows the cma_alloc failure line (4.12+); it is compiled in only with
+   * CONFIG_CMA_DEBUG (the Debian 6.1 oracle prints no listing; test/fixtures/oracle-extra)
+   */
   cmaShowAreas: boolean;
   /** arm __dma_alloc tries CMA first for every blocking request, coherent devices too (4.2+, "Fix allocation from CMA for coherent DMA") */
   dmaCmaFirst: boolean;
@@ -195,7 +198,11 @@ const ERAS: Era[] = [
   },
   // mm/cma.c "print allocation failure reason and bitmap status" (v4.12)
   // + mm/vmalloc.c: the vmap failure line honours __GFP_NOWARN and loses its trailing '.' (kvmalloc series)
-  { from: v(4, 12), boot: {}, runtime: { cmaAllocFailure: "noname", vmapFailureTrailingDot: false } },
+  {
+    from: v(4, 12),
+    boot: {},
+    runtime: { cmaAllocFailure: "noname", cmaShowAreas: true, vmapFailureTrailingDot: false },
+  },
   { from: v(4, 15), boot: { layoutBlock: "ptrval" }, runtime: {} },
   { from: v(4, 19), boot: { zoneBatchCapKb: 1024 }, runtime: {} },
   { from: v(5, 1), boot: { layoutBlock: "none" }, runtime: {} },
@@ -212,7 +219,7 @@ const ERAS: Era[] = [
   { from: v(5, 11), boot: { cmaPlacement: "P2" }, runtime: {} },
   { from: v(5, 12), boot: { dtNoMap: "nomap" }, runtime: {} },
   // mm/cma.c: area name in the failure line (Georgi Djakov, Feb 2021 -> v5.12)
-  { from: v(5, 12), boot: {}, runtime: { cmaAllocFailure: "named", cmaShowAreas: true } },
+  { from: v(5, 12), boot: {}, runtime: { cmaAllocFailure: "named" } },
   { from: v(5, 14), boot: { vmallocVariant: "V2" }, runtime: {} },
   { from: v(5, 18), boot: { cmaAlignRule: "pageblock" }, runtime: { dmaDirectHighmemRemap: true } },
   {

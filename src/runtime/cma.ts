@@ -52,6 +52,8 @@ export class CmaArea {
   lastMessages: readonly string[] = NO_LINES;
   /** rules.cmaAlignOffset === "physical", read once */
   private readonly physicalAlignOffset: boolean;
+  /** cma_debug_show_areas() prints only with CONFIG_CMA_DEBUG (oracle-extra: 6.1 Debian prints no listing) */
+  private readonly showAreas: boolean;
 
   constructor(
     info: CmaAreaInfo,
@@ -61,6 +63,7 @@ export class CmaArea {
     private readonly sink: CmaMessageSink,
     private readonly rateLimit: RateLimit,
     private readonly nowMs: () => number,
+    cmaDebug = false,
   ) {
     this.name = info.name;
     this.basePfn = info.basePfn;
@@ -68,6 +71,7 @@ export class CmaArea {
     this.orderPerBit = info.orderPerBit;
     this.maxno = info.countPages >> info.orderPerBit;
     this.physicalAlignOffset = rules.cmaAlignOffset === "physical";
+    this.showAreas = rules.cmaShowAreas && cmaDebug;
     if (bitmap.size !== this.maxno) throw new RangeError(`cma ${info.name}: bitmap of ${bitmap.size} bits`);
   }
 
@@ -86,6 +90,8 @@ export class CmaArea {
     const nbits = (count + (1 << opb) - 1) >> opb;
     let start = 0;
     let ret = ENOMEM;
+    // larger than the whole area: the kernel returns before its warning (oracle-extra u9 32 MiB case)
+    if (nbits > this.maxno) return this.fail(count, ret, true);
     for (;;) {
       const bitmapNo = this.bitmap.findNextZeroAreaOff(start, nbits, mask, offset);
       if (bitmapNo + nbits > this.maxno) break;
@@ -103,6 +109,10 @@ export class CmaArea {
       if (ret !== EBUSY) break;
       start = bitmapNo + mask + 1;
     }
+    return this.fail(count, ret, noWarn);
+  }
+
+  private fail(count: number, ret: number, noWarn: boolean): number {
     this.allocFail++;
     this.allocPagesFail += count;
     this.lastError = ret;
@@ -121,7 +131,7 @@ export class CmaArea {
         : `cma: ${fn}: ${this.name}: alloc failed, req-size: ${count} pages, ret: ${ret}`,
     ];
     this.sink.log("err", lines[0]);
-    if (this.rules.cmaShowAreas) {
+    if (this.showAreas) {
       lines.push(`cma: ${this.debugShowAreas()}`);
       this.sink.log("info", lines[1]);
     }

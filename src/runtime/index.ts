@@ -170,6 +170,7 @@ export class Runtime {
           sink,
           this.rateLimit,
           now,
+          kconfig.bool("CONFIG_CMA_DEBUG", false),
         ),
     );
     this.defaultCma = this.cmaAreas.find((_, i) => machine.cmaAreas[i].isDefault) ?? null;

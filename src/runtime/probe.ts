@@ -15,6 +15,8 @@ export interface ProbeParams {
   stopOutsideCma: boolean;
   /** a dma-coherent device instead of the oracle's non-coherent one */
   coherent: boolean;
+  /** drop __GFP_NOWARN (the variant module's dmaprobe.nowarn=0): the kernel prints its failure lines */
+  warn?: boolean;
   footprint?: ProbeFootprint;
 }
 
@@ -61,7 +63,7 @@ export function runDmaProbe(rt: Runtime, params: ProbeParams): ProbeResult {
   const footprintBytes = loadModule(rt, fp, chunk);
   const dev = { name: "dmaprobe", coherent: params.coherent, dmaMaskBits: 32 };
   const attrs = { noKernelMapping: params.noKernelMapping };
-  const gfp = { nowarn: true };
+  const gfp = { nowarn: params.warn !== true };
   const cma = rt.defaultCma;
   const limit = rt.machine.armLowmemLimitPfn;
   const maxChunks = Math.floor((fp.maxMb * 1024) / (chunk / 1024)) + 1;
