@@ -38,14 +38,14 @@ describe("boot --help", () => {
     ])
       expect(r.out).toContain(o);
     expect(r.out).toContain("Examples:");
-    expect(r.out).toMatch(/cma-emu boot --kernel 3\.17 .*cma=512M/);
+    expect(r.out).toMatch(/cma-emu boot --kernel 3\.17,3\.18 .*cma=512M/);
   });
 });
 
 describe("boot output", () => {
   it("--json carries the contract fields", async () => {
     const o = await json("--kernel", "6.1", "--ram", "0x40000000:2G", "--cmdline", "cma=256M");
-    expect(o.era).toBe("6.0");
+    expect(o.era).toBe("6.0-6.2");
     expect(o.layout.vmalloc).toEqual({ start: "0xf0800000", end: "0xff800000" });
     expect(o.layout.lowmem).toEqual({ start: "0xc0000000", end: "0xf0000000" });
     expect(o.layout.pkmap).toEqual({ start: "0xbfe00000", end: "0xc0000000" });
@@ -185,5 +185,29 @@ describe("kernel-level failures: the kernel's message, exit 0", () => {
     expect(r.code).toBe(0);
     expect(r.err).toContain("'cma=64Mfoo'");
     expect(r.err).toContain("'initrd=0x1000'");
+  });
+});
+
+describe("boot --kernel A,B: one command for both eras of the thread's scenario", () => {
+  const argv = ["--kernel", "3.17,3.18", "--split", "3G", "--ram", "0x80000000:2G", "--cmdline", "cma=512M"];
+
+  it("prints each kernel's boot and a side-by-side table: lowmem area on 3.17, highmem from 3.18", async () => {
+    const r = await run(...argv, "--svg", join(tmp, "thread.svg"));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("=== kernel 3.17 ===");
+    expect(r.out).toContain("=== kernel 3.18 ===");
+    const table = r.out.slice(r.out.indexOf("Side by side:"));
+    expect(table).toMatch(/3\.17 .* lowmem\n/);
+    expect(table).toMatch(/3\.18 .* highmem\n/);
+    for (const k of ["3.17", "3.18"])
+      expect(readFileSync(join(tmp, `thread-${k}.svg`), "utf8")).toMatch(/^<svg/);
+  });
+
+  it("gives one JSON object per kernel under runs", async () => {
+    const o = await json(...argv);
+    expect(o.runs.map((x: { era: string }) => x.era)).toEqual(["3.17", "3.18"]);
+    const cmaLine = (x: { dmesg: string[] }) => x.dmesg.find((l) => l.startsWith("cma:"));
+    expect(cmaLine(o.runs[0])).toMatch(/^cma: Reserved 512 MiB at [0-9a-f]{8}$/);
+    expect(cmaLine(o.runs[1])).toMatch(/^cma: Reserved 512 MiB at 0x[0-9a-f]{8}$/);
   });
 });

@@ -34,7 +34,7 @@ export function addBootOptions(cmd: Command): Command {
   return cmd
     .option(
       "--kernel <version>",
-      "kernel version (3.4 ... 6.x) or a named profile, e.g. 4.19 or debian-6.1-armmp",
+      "kernel version (3.4 ... 6.x) or a named profile, e.g. 4.19 or debian-6.1-armmp; boot compares a list: 3.17,3.18",
       "6.1",
     )
     .option("--split <split>", "CONFIG_VMSPLIT_*: 3G, 3G_OPT, 2G or 1G (default: the .config's, else 3G)")

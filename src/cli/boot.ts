@@ -1,7 +1,9 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { boot } from "../boot/index.js";
+import type { BootedMachine } from "../boot/machine.js";
 import { InputError } from "../errors.js";
+import { bootCompareText } from "../report/boot-compare.js";
 import { bootJson } from "../report/boot-json.js";
 import { bootText } from "../report/boot-text.js";
 import { physmapSvg } from "../report/physmap-svg.js";
@@ -14,9 +16,8 @@ Examples:
   cma-emu boot --kernel 6.1 --split 3G --ram 0x40000000:2G
   # the same board on a 3.x kernel (760 MiB lowmem), with the "Virtual kernel memory layout" block
   cma-emu boot --kernel 3.17 --split 3G --ram 0x80000000:2G
-  # "CMA region and highmem": cma=512M lands in lowmem on 3.17, in highmem from 3.18
-  cma-emu boot --kernel 3.17 --ram 0x80000000:2G --cmdline "cma=512M"
-  cma-emu boot --kernel 3.18 --ram 0x80000000:2G --cmdline "cma=512M" --svg map.svg
+  # "CMA region and highmem": cma=512M lands in lowmem on 3.17, in highmem from 3.18, side by side
+  cma-emu boot --kernel 3.17,3.18 --ram 0x80000000:2G --cmdline "cma=512M" --svg map.svg
   # what vmalloc=480M costs in lowmem, on the oracle's Debian build
   cma-emu boot --kernel debian-6.1-armmp --ram 0x40000000:1G --cmdline "vmalloc=480M" --json
   # LPAE with 4 GiB: the Debian 6.1 CMA leak (P2), and 64 MiB of swiotlb in lowmem
@@ -46,19 +47,35 @@ export function registerBoot(program: Command, io: CliIo): void {
     .option("--svg <file>", "write the physical memory map as an SVG picture")
     .addHelpText("after", EXAMPLES)
     .action((opts: BootOptions & { json?: boolean; svg?: string }) => {
-      const machine = boot(bootConfigFromOptions(opts));
-      if (opts.svg) {
-        try {
-          writeFileSync(opts.svg, physmapSvg(machine));
-        } catch (e) {
-          throw new InputError(
-            `cannot write the SVG (${(e as NodeJS.ErrnoException).code ?? "error"})`,
-            opts.svg,
-          );
-        }
+      // --kernel 3.17,3.18: the same board under each kernel, then side by side
+      const kernels = (opts.kernel ?? "6.1").split(",").map((k) => k.trim());
+      const machines = kernels.map((kernel) => boot(bootConfigFromOptions({ ...opts, kernel })));
+      if (opts.svg)
+        machines.forEach((m, i) => {
+          writeSvg(kernels.length > 1 ? svgNameFor(opts.svg!, kernels[i]) : opts.svg!, m);
+        });
+      if (opts.json) {
+        const json = machines.length > 1 ? { runs: machines.map(bootJson) } : bootJson(machines[0]);
+        io.out(`${JSON.stringify(json, null, 2)}\n`);
+      } else if (machines.length === 1) io.out(bootText(machines[0]));
+      else {
+        machines.forEach((m, i) => {
+          io.out(`=== kernel ${kernels[i]} ===\n${bootText(m)}\n`);
+        });
+        io.out(bootCompareText(machines));
       }
-      if (opts.json) io.out(`${JSON.stringify(bootJson(machine), null, 2)}\n`);
-      else io.out(bootText(machine));
-      for (const w of machine.warnings ?? []) io.err(`cma-emu: warning: ${w}\n`);
+      for (const m of machines) for (const w of m.warnings ?? []) io.err(`cma-emu: warning: ${w}\n`);
     });
+}
+
+/** map.svg -> map-3.17.svg */
+const svgNameFor = (file: string, kernel: string) =>
+  /\.svg$/i.test(file) ? file.replace(/\.svg$/i, `-${kernel}.svg`) : `${file}-${kernel}`;
+
+function writeSvg(file: string, machine: BootedMachine): void {
+  try {
+    writeFileSync(file, physmapSvg(machine));
+  } catch (e) {
+    throw new InputError(`cannot write the SVG (${(e as NodeJS.ErrnoException).code ?? "error"})`, file);
+  }
 }

@@ -104,7 +104,7 @@ export interface KernelProfile {
   /** the version asked for, e.g. "6.1" */
   version: string;
   kernel: KernelVersion;
-  /** first version of the era row used, e.g. "5.19" */
+  /** the versions of the era row used, e.g. "5.19-6.2" */
   era: string;
   boot: BootRules;
   runtime: RuntimeRules;
@@ -254,14 +254,22 @@ export function resolveProfile(version: string): KernelProfile {
   const kernel = parseKernelVersion(version);
   let boot = {} as BootRules;
   let runtime = {} as RuntimeRules;
-  let era = ERAS[0].from;
-  for (const row of ERAS) {
-    if (cmp(row.from, kernel) > 0) break;
-    boot = { ...boot, ...row.boot };
-    runtime = { ...runtime, ...row.runtime };
-    era = row.from;
+  let row = 0;
+  for (; row < ERAS.length && cmp(ERAS[row].from, kernel) <= 0; row++) {
+    boot = { ...boot, ...ERAS[row].boot };
+    runtime = { ...runtime, ...ERAS[row].runtime };
   }
-  return { version, kernel, era: `${era.major}.${era.minor}`, boot, runtime };
+  return { version, kernel, era: eraName(row - 1), boot, runtime };
+}
+
+/** "5.19-6.2": the versions an era row covers (the last row is open: "6.3+"). */
+function eraName(row: number): string {
+  const from = ERAS[Math.max(row, 0)].from;
+  const next = ERAS[row + 1]?.from;
+  const first = `${from.major}.${from.minor}`;
+  if (!next) return `${first}+`;
+  const last = next.minor > 0 ? `${next.major}.${next.minor - 1}` : `${next.major - 1}.x`;
+  return last === first ? first : `${first}-${last}`;
 }
 
 /**

@@ -49,7 +49,7 @@ export function bootSummary(m: BootedMachine): string[] {
   const vmallocMiB = (l.vmalloc.end - l.vmalloc.start) / MiB;
   const splitName = `${l.pageOffset / (1 << 30)}G/${(0x100000000 - l.pageOffset) / (1 << 30)}G`;
   const out = [
-    `Kernel ${m.profile.version} (rules of the era starting at ${m.profile.era}; profile ${m.profileName}, ${m.evidence === "oracle" ? "checked against a real boot" : "computed from the era table"})`,
+    `Kernel ${m.profile.version} (rules of the era ${m.profile.era}; profile ${m.profileName}, ${m.evidence === "oracle" ? "checked against a real boot" : "computed from the era table"})`,
     `Split: user/kernel ${splitName}, PAGE_OFFSET ${hex8(l.pageOffset)}; HIGHMEM ${m.highmem ? "on" : "off"}; LPAE ${m.lpae ? "on" : "off"}`,
     `Lowmem: ${mib(lowPages)} (phys ${rangeText(m.physOffsetPfn, m.armLowmemLimitPfn)} mapped at ${hex8(l.lowmem.start)}-${hex8(l.lowmem.end - 1)})`,
     `Highmem: ${m.highmem ? (highPages ? `${mib(highPages)} above phys ${hex8(m.armLowmemLimitPfn * PAGE)}` : "none (all RAM fits in lowmem)") : "off (CONFIG_HIGHMEM is not set)"}`,
