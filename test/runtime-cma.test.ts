@@ -55,7 +55,13 @@ function refAlloc(used: boolean[], base: number, count: number, align: number, p
 const rules = resolveProfile("6.1").runtime;
 
 describe.each(bitmapFactories())("CmaArea on %s", (_name, make) => {
-  const area = (base: number, count: number, contig: ContigRangeModel, lines: string[] = []) =>
+  const area = (
+    base: number,
+    count: number,
+    contig: ContigRangeModel,
+    lines: string[] = [],
+    cmaDebug = false,
+  ) =>
     new CmaArea(
       info(base, count),
       make(count),
@@ -64,6 +70,7 @@ describe.each(bitmapFactories())("CmaArea on %s", (_name, make) => {
       { log: (_l, t) => lines.push(t) },
       new RateLimit(),
       () => 0,
+      cmaDebug,
     );
   const free: ContigRangeModel = { allocContigRange: () => 0, freeContigRange: () => {} };
 
@@ -75,17 +82,27 @@ describe.each(bitmapFactories())("CmaArea on %s", (_name, make) => {
     expect(a.usedPages).toBe(64 + 512);
   });
 
-  it("prints the 6.1 failure line and the free-area listing unless __GFP_NOWARN", () => {
+  it("prints the 6.1 failure line unless __GFP_NOWARN, the free-area listing only with CONFIG_CMA_DEBUG", () => {
+    for (const cmaDebug of [false, true]) {
+      const lines: string[] = [];
+      const a = area(0xa0000, 1024, free, lines, cmaDebug);
+      expect(a.alloc(64, 6, true)).toBe(0xa0000);
+      expect(a.alloc(1024, 8, true)).toBe(-1);
+      expect(a.lastMessages).toEqual([]);
+      expect(a.alloc(1024, 8, false)).toBe(-1);
+      expect(lines).toEqual([
+        "cma: cma_alloc: reserved: alloc failed, req-size: 1024 pages, ret: -12",
+        ...(cmaDebug ? ["cma: number of available pages: 960@64=> 960 free of 1024 total pages"] : []),
+      ]);
+    }
+  });
+
+  it("returns before its warning for a request larger than the whole area (oracle-extra, 32 MiB)", () => {
     const lines: string[] = [];
-    const a = area(0xa0000, 1024, free, lines);
-    expect(a.alloc(64, 6, true)).toBe(0xa0000);
-    expect(a.alloc(1024, 8, true)).toBe(-1);
-    expect(a.lastMessages).toEqual([]);
-    expect(a.alloc(1024, 8, false)).toBe(-1);
-    expect(lines).toEqual([
-      "cma: cma_alloc: reserved: alloc failed, req-size: 1024 pages, ret: -12",
-      "cma: number of available pages: 960@64=> 960 free of 1024 total pages",
-    ]);
+    const a = area(0xa0000, 1024, free, lines, true);
+    expect(a.alloc(1025, 8, false)).toBe(-1);
+    expect(lines).toEqual([]);
+    expect(a.allocFail).toBe(1);
   });
 
   it("prints nothing on a 3.17 kernel and the name-less line on 4.19", () => {
@@ -94,14 +111,15 @@ describe.each(bitmapFactories())("CmaArea on %s", (_name, make) => {
       ["4.19", ["cma: cma_alloc: alloc failed, req-size: 8 pages, ret: -12"]],
     ] as const) {
       const a = new CmaArea(
-        info(0x1000, 4),
-        make(4),
+        info(0x1000, 8),
+        make(8),
         resolveProfile(version).runtime,
         free,
         { log: () => {} },
         new RateLimit(),
         () => 0,
       );
+      expect(a.alloc(1, 0, true)).toBe(0x1000);
       expect(a.alloc(8, 3, false)).toBe(-1);
       expect(a.lastMessages).toEqual(want);
     }

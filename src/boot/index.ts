@@ -9,6 +9,7 @@ import { parseEarlyParams } from "../kernel/cmdline.js";
 import { Dmesg } from "../kernel/dmesg.js";
 import { Kconfig } from "../kernel/kconfig.js";
 import {
+  type BootRules,
   type BuildConstants,
   defaultBuild,
   NAMED_PROFILES,
@@ -33,7 +34,14 @@ import { bootMeminfo, countPages, earlyLowmemAllocations, memoryLines, swiotlbIn
 import { applyEarlyParams, checkBanks, dtAddMemory } from "./memory-nodes.js";
 import { scanReservedMem } from "./reserved-mem.js";
 import { alignDown, alignUp, hex, PAGE_SIZE, pfnDown, pfnUp, SZ_4G, toNum } from "./units.js";
-import { printZoneRanges, printZonesF1, zoneSpans, zonesOf } from "./zones.js";
+import {
+  printZoneRanges,
+  printZonesF1,
+  structPageBytes,
+  type ZoneSpan,
+  zoneSpans,
+  zonesOf,
+} from "./zones.js";
 
 export type { BootConfig, RamBank, VmSplit } from "./config.js";
 
@@ -150,7 +158,7 @@ export function boot(config: BootConfig): BootedMachine {
   let bounds = adjust ? adjustLowmemBounds(boundsCtx) : sanityCheckMeminfo(boundsCtx);
 
   // arm_memblock_init(): the image, the initrd, swapper_pg_dir, the DTB, then DT pools and CMA
-  const initrdKb = reserveBootImages(mb, {
+  const { initrdKb, initrdEnd } = reserveBootImages(mb, {
     build,
     lpae,
     initrd,
@@ -223,20 +231,38 @@ export function boot(config: BootConfig): BootedMachine {
   });
   if (rules.zoneFormat === "F2") printZoneRanges(spans, mb, dmesg);
   // with !HIGHMEM, an unaligned first bank can make adjust_lowmem_bounds() remove all RAM
-  const panic = mb.memory.length
-    ? earlyLowmemAllocations(mb, build, maxOrder, dmesg)
+  const structPage = structPageBytes(rules, kconfig);
+  let panic = mb.memory.length
+    ? earlyLowmemAllocations(mb, build, maxOrder, structPage, dmesg)
     : "no RAM left below the lowmem limit: the kernel dies before printing anything";
   if (!panic) {
-    if (rules.zoneFormat === "F1" || rules.f1Debug) printZonesF1(spans, mb, rules, dmesg);
+    if (rules.zoneFormat === "F1" || rules.f1Debug) printZonesF1(spans, mb, rules, structPage, dmesg);
+    panic = setupBootConfig(rules, initrdEnd, { armLowmemLimit, physOffset, pageOffset }, dmesg);
+  }
+  if (!panic) {
     dmesg.notice(`Kernel command line: ${cmdline}`);
     const maxPfn = pfnDown(mb.endOfDram());
     if (lpae && rules.lpaeSwiotlb && maxPfn > armDmaPfnLimit) swiotlbInit(mb, rules, lpae, dmesg);
   }
 
+  // mem_init() prints the Memory: line with every reserved area; cma_activate_area() (core_initcall,
+  // later) gives up an area whose pages span two zones and frees its pages to the buddy allocator
+  const atMemInit = countPages(mb, spans, armLowmemLimit, areas);
+  for (const a of areas.filter((x) => spansZones(x, spans))) {
+    activationFailures.push(`cma: CMA area ${a.name} could not be activated`);
+    warnings.push(`cma: the area ${a.name} spans two zones, so the kernel cannot use it`);
+    areas.splice(areas.indexOf(a), 1);
+  }
   const pc = countPages(mb, spans, armLowmemLimit, areas);
   const hasDefaultArea = areas.some((a) => a.isDefault);
   if (!panic) {
-    for (const l of memoryLines(rules, build, pc, { highmem, cma: kconfig.bool("CONFIG_CMA", true) }, mb))
+    for (const l of memoryLines(
+      rules,
+      build,
+      atMemInit,
+      { highmem, cma: kconfig.bool("CONFIG_CMA", true) },
+      mb,
+    ))
       dmesg.info(l);
     for (const l of layoutBlockLines(rules, layout, {
       modules: kconfig.bool("CONFIG_MODULES", true),
@@ -312,7 +338,7 @@ export function boot(config: BootConfig): BootedMachine {
  * The first reservations of arm_memblock_init(): the kernel image, the initrd (arm_initrd_init, with
  * its "disabling initrd" checks), swapper_pg_dir (arm_mm_memblock_reserve) and the DTB
  * (early_init_fdt_reserve_self). The image and swapper_pg_dir sit at fixed offsets above the start of
- * RAM, where the boot loader or the decompressor put the kernel. Returns the initrd size in KiB.
+ * RAM, where the boot loader or the decompressor put the kernel. Returns the kept initrd: KiB and end.
  */
 function reserveBootImages(
   mb: Memblock,
@@ -323,11 +349,12 @@ function reserveBootImages(
     dtb?: { start: bigint; size: bigint };
     dmesg: Dmesg;
   },
-): number {
+): { initrdKb: number; initrdEnd?: number } {
   const ramStart = mb.startOfDram();
   const image = ramStart + o.build.imageOffsetBytes;
   mb.reserve(image, image + o.build.imageBytes, "kernel");
   let initrdKb = 0;
+  let initrdEnd: number | undefined;
   if (o.initrd && o.initrd.size > 0n) {
     // rounded to pages as free_initrd_mem() frees them
     const start = alignDown(toNum(o.initrd.start), PAGE_SIZE);
@@ -340,14 +367,49 @@ function reserveBootImages(
     else {
       mb.reserve(start, start + size, "initrd");
       initrdKb = Math.floor(toNum(o.initrd.size) / 1024);
+      initrdEnd = toNum(o.initrd.start + o.initrd.size);
     }
   }
   const pgdirBytes = o.lpae ? 0x5000 : 0x4000;
   const text = ramStart + o.build.textOffsetBytes;
   mb.reserve(text - pgdirBytes, text, "swapper_pg_dir");
   if (o.dtb) mb.reserve(toNum(o.dtb.start), toNum(o.dtb.start + o.dtb.size), "dtb");
-  return initrdKb;
+  return { initrdKb, initrdEnd };
 }
+
+/** An area whose pages lie in two zones (alloc_contig_range() needs one zone). */
+function spansZones(a: CmaArea, spans: ZoneSpan[]): boolean {
+  const start = pfnDown(a.base);
+  const end = pfnDown(a.base + a.size);
+  return spans.some((z) => z.startPfn > start && z.startPfn < end);
+}
+
+/**
+ * setup_boot_config() in start_kernel() (5.7+): get_boot_config_from_initrd() compares the initrd's
+ * last 12 bytes with the bootconfig magic through __va(). arm_memblock_init() never checked that
+ * the initrd is in lowmem, so an initrd above arm_lowmem_limit faults there [oracle-sweep:
+ * vmalloc=880M on 2 GiB, the initrd at 0x48000000]. Returns the panic, if any.
+ */
+function setupBootConfig(
+  rules: BootRules,
+  initrdEnd: number | undefined,
+  at: { armLowmemLimit: number; physOffset: number; pageOffset: number },
+  dmesg: Dmesg,
+): string | undefined {
+  if (!rules.initrdTailReadAtBoot || initrdEnd === undefined || initrdEnd <= at.armLowmemLimit)
+    return undefined;
+  const fault = Math.max(initrdEnd - BOOTCONFIG_MAGIC_LEN, at.armLowmemLimit);
+  const virt = (fault - at.physOffset + at.pageOffset) >>> 0;
+  dmesg.log(
+    "alert",
+    `Unable to handle kernel paging request at virtual address ${virt.toString(16).padStart(8, "0")}`,
+  );
+  const panic = "Attempted to kill the idle task!";
+  dmesg.log("emerg", `Kernel panic - not syncing: ${panic}`);
+  return `the initrd ends above the lowmem limit, and start_kernel() reads it through the linear map: ${panic}`;
+}
+
+const BOOTCONFIG_MAGIC_LEN = 12;
 
 /** Dropped RAM in page frames, sorted; a range inside a larger one (the lost last page) is left out. */
 function droppedPfns(dropped: DroppedRam[]): (PfnRange & { reason: string })[] {

@@ -8,7 +8,7 @@ import type { BootRules, BuildConstants } from "../kernel/profile.js";
 import type { CmaArea } from "./cma.js";
 import type { Memblock } from "./memblock.js";
 import { alignUp, fmtPa, PAGE_SIZE, pfnDown, pfnUp, SZ_1M } from "./units.js";
-import { STRUCT_PAGE_BYTES, type ZoneSpan } from "./zones.js";
+import type { ZoneSpan } from "./zones.js";
 
 const SMP_CACHE_BYTES = 64;
 
@@ -20,12 +20,13 @@ export function earlyLowmemAllocations(
   mb: Memblock,
   build: BuildConstants,
   maxOrder: number,
+  structPage: number,
   dmesg: Dmesg,
 ): string | undefined {
   const orderPages = 2 ** maxOrder;
   const startPfn = Math.floor(pfnUp(mb.startOfDram()) / orderPages) * orderPages;
   const endPfn = alignUp(pfnDown(mb.endOfDram()), orderPages);
-  const memmapBytes = (endPfn - startPfn) * STRUCT_PAGE_BYTES;
+  const memmapBytes = (endPfn - startPfn) * structPage;
   if (!mb.alloc(memmapBytes, SMP_CACHE_BYTES, "mem_map")) {
     const panic = `Failed to allocate ${memmapBytes} bytes for node 0 memory map`;
     dmesg.log("emerg", `Kernel panic - not syncing: ${panic}`);

@@ -3,13 +3,21 @@
  * boot messages: F2 "Zone ranges:" (5.8+) and the F1 per-zone lines (KERN_DEBUG, ≤5.18).
  */
 import type { Dmesg } from "../kernel/dmesg.js";
+import type { Kconfig } from "../kernel/kconfig.js";
 import type { BootRules } from "../kernel/profile.js";
 import type { Zone } from "./machine.js";
 import type { Memblock } from "./memblock.js";
 import { fmtMem, PAGE_SIZE, pfnDown, pfnUp } from "./units.js";
 
-/** sizeof(struct page) on 32-bit ARM */
-export const STRUCT_PAGE_BYTES = 32;
+/**
+ * sizeof(struct page) on 32-bit ARM: flags, a 20-byte union, _mapcount, _refcount (32 bytes), plus
+ * page->mem_cgroup / memcg_data with CONFIG_MEMCG (from 3.19) and page->virtual with
+ * WANT_PAGE_VIRTUAL. The Debian 6.1 kernels (MEMCG=y) panic with 36 x pages [oracle-sweep].
+ */
+export function structPageBytes(rules: BootRules, kconfig: Kconfig): number {
+  const memcg = rules.memcgInStructPage && kconfig.bool("CONFIG_MEMCG", false) ? 4 : 0;
+  return 32 + memcg + (kconfig.bool("CONFIG_WANT_PAGE_VIRTUAL", false) ? 4 : 0);
+}
 
 export interface ZoneSpan {
   name: Zone["name"];
@@ -96,7 +104,13 @@ export function zoneBatchsize(managedPages: number, capKb: number): number {
 }
 
 /** The F1 lines of free_area_init_node/free_area_init_core (KERN_DEBUG). */
-export function printZonesF1(spans: ZoneSpan[], mb: Memblock, rules: BootRules, dmesg: Dmesg): void {
+export function printZonesF1(
+  spans: ZoneSpan[],
+  mb: Memblock,
+  rules: BootRules,
+  structPage: number,
+  dmesg: Dmesg,
+): void {
   const zones = spans.map((s) => ({ ...s, present: presentPages(mb, s.startPfn, s.endPfn) }));
   dmesg.debug(`On node 0 totalpages: ${zones.reduce((n, z) => n + z.present, 0)}`);
   zones.forEach((z, j) => {
@@ -104,7 +118,7 @@ export function printZonesF1(spans: ZoneSpan[], mb: Memblock, rules: BootRules, 
     let free = z.present;
     if (z.name !== "HighMem") {
       // calc_memmap_size(): spanned pages' struct pages, page aligned
-      const memmap = Math.ceil((spanned * STRUCT_PAGE_BYTES) / PAGE_SIZE);
+      const memmap = Math.ceil((spanned * structPage) / PAGE_SIZE);
       if (free >= memmap) {
         free -= memmap;
         if (memmap) dmesg.debug(`  ${z.name} zone: ${memmap} pages used for memmap`);

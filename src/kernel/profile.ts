@@ -59,6 +59,14 @@ export interface BootRules {
   dtNoMap: "remove" | "nomap";
   /** `cma: Reserved` message format (SPEC §3.6) */
   cmaReservedFormat: "C0" | "C1" | "C2";
+  /** struct page carries a memcg pointer with CONFIG_MEMCG (3.19+; before, page_cgroup was separate) */
+  memcgInStructPage: boolean;
+  /**
+   * start_kernel() reads the initrd's last 12 bytes (the bootconfig magic, even without
+   * CONFIG_BOOT_CONFIG: "bootconfig: Fix to remove bootconfig data from initrd while boot", 5.7)
+   * through __va(), which faults when the initrd lies above arm_lowmem_limit [oracle-sweep]
+   */
+  initrdTailReadAtBoot: boolean;
   /** `Memory:` line format (SPEC §3.7) */
   memoryLine: "L0" | "L1" | "L2";
   /** CmaTotal/CmaFree exist in /proc/meminfo */
@@ -144,6 +152,8 @@ const ERAS: Era[] = [
       dtNoMap: "remove",
       cmaReservedFormat: "C0",
       memoryLine: "L0",
+      memcgInStructPage: false,
+      initrdTailReadAtBoot: false,
       meminfoCma: false,
       lpaeSwiotlb: false,
       swiotlbAreaLine: false,
@@ -173,7 +183,8 @@ const ERAS: Era[] = [
     boot: { cmaPlacement: "P1", cmaReservedFormat: "C2" },
     runtime: {},
   },
-  { from: v(3, 19), boot: {}, runtime: { cmaAlignOffset: "physical" } },
+  // "mm: embed the memcg pointer directly into struct page" (Johannes Weiner, 3.19)
+  { from: v(3, 19), boot: { memcgInStructPage: true }, runtime: { cmaAlignOffset: "physical" } },
   {
     from: v(4, 1),
     boot: {
@@ -211,6 +222,7 @@ const ERAS: Era[] = [
     boot: { dtCmaDefaultYieldsToCmdline: true, cmaFixedChecks: true },
     runtime: { lpaeDmaDirect: true },
   },
+  { from: v(5, 7), boot: { initrdTailReadAtBoot: true }, runtime: {} },
   {
     from: v(5, 8),
     boot: { zoneSizing: "free_area_init", zoneFormat: "F2", f1Debug: true, lpaeSwiotlb: true },
@@ -340,6 +352,7 @@ export interface NamedProfile {
 
 const DEBIAN_KCONFIG = {
   CONFIG_ZONE_DMA: "y",
+  CONFIG_MEMCG: "y",
   CONFIG_CMA_SIZE_MBYTES: "16",
   CONFIG_CMA_SIZE_SEL_MBYTES: "y",
   CONFIG_ARCH_FORCE_MAX_ORDER: "12",

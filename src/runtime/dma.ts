@@ -39,13 +39,18 @@ const SOURCES: readonly BufferSource[] = ["cma", "buddy", "atomic-pool", "dev-po
 const CMA = 0;
 const BUDDY = 1;
 const ATOMIC_POOL = 2;
+/** a buffer's packed flags: its source index in the low bits, then these */
+const SOURCE_MASK = 3;
+const VMALLOC = 4;
+const LIVE = 8;
+const ORDER_SHIFT = 4;
 
 /**
- * A handle is slot + generation * SLOT_SPAN: a stale handle (its slot freed and reused) is
- * recognised as unknown. Every buffer holds at least one page, so live slots stay below 2^28.
+ * A handle is slot * GENERATIONS + generation: a stale handle (its slot freed and reused since) is
+ * recognised as unknown until the slot has been reused GENERATIONS times. Small enough to stay a
+ * small integer (no boxed number per call) up to 2^22 live buffers.
  */
-const SLOT_SPAN = 2 ** 28;
-const GENERATIONS = 2 ** 24;
+const GENERATIONS = 256;
 
 /** A coherent mask below 32 bits adds GFP_DMA: ZONE_DMA pages only. */
 const gfpDma = (dev: DmaDevice) => dev.dmaMaskBits < 32;
@@ -61,16 +66,13 @@ export class DmaApi {
    * Live buffers as columns indexed by slot (what dma_free_attrs needs to undo the allocation):
    * a simulation does millions of alloc/free pairs, so no object or Map entry per buffer.
    */
-  private bSource = new Uint8Array(64);
-  private bPfn = new Float64Array(64);
-  private bPages = new Float64Array(64);
-  /** buddy block order, -1 for an exact (split) buddy allocation */
-  private bOrder = new Int8Array(64);
+  /** source | VMALLOC | LIVE | (order + 1) << ORDER_SHIFT (order -1: an exact buddy allocation) */
+  private bMeta = new Int32Array(64);
+  private bPfn = new Int32Array(64);
+  private bPages = new Int32Array(64);
   /** kernel virtual address, -1 without a mapping */
   private bVaddr = new Float64Array(64);
-  private bVmalloc = new Uint8Array(64);
   private bGeneration = new Int32Array(64);
-  private bLive = new Uint8Array(64);
   private readonly bCma: (CmaArea | null)[] = [];
   private freeSlots = new Int32Array(64);
   private freeCount = 0;
@@ -105,24 +107,21 @@ export class DmaApi {
 
   private takeSlot(): number {
     if (this.freeCount > 0) return this.freeSlots[--this.freeCount];
-    if (this.slotCount === this.bSource.length) this.growSlots();
+    if (this.slotCount === this.bMeta.length) this.growSlots();
     return this.slotCount++;
   }
 
   private growSlots(): void {
-    const n = this.bSource.length * 2;
-    const grow = <T extends Uint8Array | Int8Array | Int32Array | Float64Array>(a: T, b: T): T => {
+    const n = this.bMeta.length * 2;
+    const grow = <T extends Int32Array | Float64Array>(a: T, b: T): T => {
       b.set(a);
       return b;
     };
-    this.bSource = grow(this.bSource, new Uint8Array(n));
-    this.bPfn = grow(this.bPfn, new Float64Array(n));
-    this.bPages = grow(this.bPages, new Float64Array(n));
-    this.bOrder = grow(this.bOrder, new Int8Array(n));
+    this.bMeta = grow(this.bMeta, new Int32Array(n));
+    this.bPfn = grow(this.bPfn, new Int32Array(n));
+    this.bPages = grow(this.bPages, new Int32Array(n));
     this.bVaddr = grow(this.bVaddr, new Float64Array(n));
-    this.bVmalloc = grow(this.bVmalloc, new Uint8Array(n));
     this.bGeneration = grow(this.bGeneration, new Int32Array(n));
-    this.bLive = grow(this.bLive, new Uint8Array(n));
     this.freeSlots = grow(this.freeSlots, new Int32Array(n));
   }
 
@@ -137,20 +136,17 @@ export class DmaApi {
     cma: CmaArea | null,
   ): number {
     const slot = this.takeSlot();
-    this.bSource[slot] = source;
+    this.bMeta[slot] = source | (vmalloc ? VMALLOC : 0) | LIVE | ((order + 1) << ORDER_SHIFT);
     this.bPfn[slot] = pfn;
     this.bPages[slot] = pages;
-    this.bOrder[slot] = order;
     this.bVaddr[slot] = vaddr;
-    this.bVmalloc[slot] = vmalloc ? 1 : 0;
-    this.bLive[slot] = 1;
     this.bCma[slot] = cma;
     this.live++;
     this.lastSource = SOURCES[source];
     this.lastPfn = pfn;
     this.lastVaddr = vaddr;
     this.lastInVmalloc = vmalloc;
-    return this.bGeneration[slot] * SLOT_SPAN + slot;
+    return slot * GENERATIONS + this.bGeneration[slot];
   }
 
   private fail(cause: FailureCause, messages: readonly string[]): number {
@@ -364,23 +360,24 @@ export class DmaApi {
 
   /** dma_free_attrs: false for an unknown handle. */
   free(handle: number): boolean {
-    const generation = Math.floor(handle / SLOT_SPAN);
-    const slot = handle - generation * SLOT_SPAN;
-    if (!(slot >= 0 && slot < this.slotCount) || this.bLive[slot] !== 1) return false;
-    if (this.bGeneration[slot] !== generation) return false;
-    this.bLive[slot] = 0;
+    const slot = Math.floor(handle / GENERATIONS);
+    const generation = handle - slot * GENERATIONS;
+    if (!(slot >= 0 && slot < this.slotCount)) return false;
+    const meta = this.bMeta[slot];
+    if ((meta & LIVE) === 0 || this.bGeneration[slot] !== generation) return false;
+    this.bMeta[slot] = 0;
     this.bGeneration[slot] = (this.bGeneration[slot] + 1) % GENERATIONS;
     const cma = this.bCma[slot];
     this.bCma[slot] = null;
     this.freeSlots[this.freeCount++] = slot;
     this.live--;
     this.release(
-      this.bSource[slot],
+      meta & SOURCE_MASK,
       this.bPfn[slot],
       this.bPages[slot],
-      this.bOrder[slot],
+      (meta >> ORDER_SHIFT) - 1,
       this.bVaddr[slot],
-      this.bVmalloc[slot] === 1,
+      (meta & VMALLOC) !== 0,
       cma,
     );
     return true;

@@ -50,6 +50,16 @@ export interface VmapSpaceOptions {
   log?: (text: string) => void;
 }
 
+/**
+ * An area record: its pages below KIND_SHIFT (a range has fewer than 2^24 pages), its VmKind,
+ * NAMED when `callers` holds its caller, BACKED when areaBacking holds its page count.
+ */
+const KIND_SHIFT = 24;
+const PAGES_MASK = (1 << KIND_SHIFT) - 1;
+const NAMED = 1 << 28;
+const BACKED = 1 << 29;
+const kindOf = (record: number): VmKind => ((record >>> KIND_SHIFT) & 15) as VmKind;
+
 /** Result of the last failed getVmArea: the kernel line, or "" when nothing was printed. */
 export interface VmapFailure {
   sizeBytes: number;
@@ -59,15 +69,12 @@ export interface VmapFailure {
 export class VmapSpace {
   readonly startPage: number;
   readonly nrPages: number;
-  /** pages of each area (guard included), indexed by the area's first page; 0 = no area starts here */
-  private readonly areaPages: Int32Array;
-  private readonly areaKind: Uint8Array;
+  /** each area's record (see KIND_SHIFT) at its first page, 0 where none starts: one access per area */
+  private readonly area: Int32Array;
   /** pages backing a vmalloc() area (VmallocUsed), by first page */
   private readonly areaBacking: Int32Array;
   /** /proc/vmallocinfo callers of imported or named areas, by first page */
   private readonly callers = new Map<number, string>();
-  /** 1 where `callers` has an entry: frees of unnamed areas skip the Map */
-  private readonly named: Uint8Array;
   private lazyStack: Int32Array = new Int32Array(64);
   private lazyCount = 0;
   /** vmap_lazy_nr */
@@ -90,10 +97,8 @@ export class VmapSpace {
     this.nrPages = (endVa - startVa) >>> PAGE_SHIFT;
     if (bitmap.size !== this.nrPages)
       throw new RangeError(`${name}: bitmap of ${bitmap.size} bits, need ${this.nrPages}`);
-    this.areaPages = new Int32Array(this.nrPages);
-    this.areaKind = new Uint8Array(this.nrPages);
+    this.area = new Int32Array(this.nrPages);
     this.areaBacking = new Int32Array(this.nrPages);
-    this.named = new Uint8Array(this.nrPages);
   }
 
   /** The alignment __get_vm_area_node uses, in bytes. */
@@ -137,9 +142,8 @@ export class VmapSpace {
 
   private occupyPages(idx: number, nr: number, kind: VmKind, backingPages: number): void {
     this.bitmap.setRange(idx, nr);
-    this.areaPages[idx] = nr;
-    this.areaKind[idx] = kind;
-    this.areaBacking[idx] = backingPages;
+    this.area[idx] = nr | (kind << KIND_SHIFT) | (backingPages !== 0 ? BACKED : 0);
+    if (backingPages !== 0) this.areaBacking[idx] = backingPages;
     this.liveAreas++;
     this.vmallocPages += backingPages;
   }
@@ -155,28 +159,28 @@ export class VmapSpace {
     if (!this.bitmap.isRangeClear(idx, nr)) return false;
     if (kind === VmKind.Lazy) {
       this.bitmap.setRange(idx, nr);
-      this.areaPages[idx] = nr;
-      this.areaKind[idx] = VmKind.Lazy;
+      this.area[idx] = nr | (VmKind.Lazy << KIND_SHIFT);
       this.pushLazy(idx, nr);
     } else {
       this.occupyPages(idx, nr, kind, backingPages);
     }
     this.callers.set(idx, caller);
-    this.named[idx] = 1;
+    this.area[idx] |= NAMED;
     return true;
   }
 
   /** True when an area (live or lazy) starts at `va`. */
   has(va: number): boolean {
     const idx = (va - this.startVa) / PAGE_SIZE;
-    return Number.isInteger(idx) && idx >= 0 && idx < this.nrPages && this.areaPages[idx] !== 0;
+    return Number.isInteger(idx) && idx >= 0 && idx < this.nrPages && this.area[idx] !== 0;
   }
 
   /** Size of the live area at `va` in bytes (guard included), 0 if none. */
   areaSize(va: number): number {
     const idx = (va - this.startVa) / PAGE_SIZE;
     if (!Number.isInteger(idx) || idx < 0 || idx >= this.nrPages) return 0;
-    return this.areaKind[idx] === VmKind.Lazy ? 0 : this.areaPages[idx] * PAGE_SIZE;
+    const a = this.area[idx];
+    return kindOf(a) === VmKind.Lazy ? 0 : (a & PAGES_MASK) * PAGE_SIZE;
   }
 
   /**
@@ -186,17 +190,17 @@ export class VmapSpace {
   free(va: number): boolean {
     const idx = (va - this.startVa) / PAGE_SIZE;
     if (!Number.isInteger(idx) || idx < 0 || idx >= this.nrPages) return false;
-    const nr = this.areaPages[idx];
-    const kind = this.areaKind[idx];
+    const a = this.area[idx];
+    const nr = a & PAGES_MASK;
+    const kind = kindOf(a);
     if (nr === 0 || kind === VmKind.Lazy) return false;
-    this.vmallocPages -= this.areaBacking[idx];
-    this.areaBacking[idx] = 0;
-    this.liveAreas--;
-    this.areaKind[idx] = VmKind.Lazy;
-    if (this.named[idx] === 1) {
-      this.named[idx] = 0;
-      this.callers.delete(idx);
+    if (a & BACKED) {
+      this.vmallocPages -= this.areaBacking[idx];
+      this.areaBacking[idx] = 0;
     }
+    this.liveAreas--;
+    this.area[idx] = nr | (VmKind.Lazy << KIND_SHIFT);
+    if (a & NAMED) this.callers.delete(idx);
     this.pushLazy(idx, nr);
     if (this.lazyPages > this.opts.lazyMaxPages) this.purge();
     return true;
@@ -217,21 +221,17 @@ export class VmapSpace {
    * each other are cleared with one bitmap call (half of them, in a long simulation).
    */
   purge(): void {
-    const { areaPages, areaKind } = this;
+    const area = this.area;
     for (let i = 0; i < this.lazyCount; i++) {
       const first = this.lazyStack[i];
-      if (areaKind[first] !== VmKind.Lazy) continue; // cleared with the run of an area before it
+      if (kindOf(area[first]) !== VmKind.Lazy) continue; // cleared with the run of an area before it
       let end = first;
       do {
-        const nr = areaPages[end];
-        areaPages[end] = 0;
-        areaKind[end] = VmKind.Free;
-        if (this.named[end] === 1) {
-          this.named[end] = 0;
-          this.callers.delete(end);
-        }
-        end += nr;
-      } while (end < this.nrPages && areaKind[end] === VmKind.Lazy);
+        const a = area[end];
+        area[end] = 0;
+        if (a & NAMED) this.callers.delete(end);
+        end += a & PAGES_MASK;
+      } while (end < this.nrPages && kindOf(area[end]) === VmKind.Lazy);
       this.bitmap.clearRange(first, end - first);
     }
     this.lazyCount = 0;
@@ -253,9 +253,9 @@ export class VmapSpace {
   areas(): { start: number; sizeBytes: number; kind: VmKind; caller: string }[] {
     const out: { start: number; sizeBytes: number; kind: VmKind; caller: string }[] = [];
     for (let idx = 0; idx < this.nrPages; idx++) {
-      const nr = this.areaPages[idx];
+      const nr = this.area[idx] & PAGES_MASK;
       if (nr === 0) continue;
-      const kind = this.areaKind[idx] as VmKind;
+      const kind = kindOf(this.area[idx]);
       out.push({
         start: (this.startVa + idx * PAGE_SIZE) >>> 0,
         sizeBytes: nr * PAGE_SIZE,

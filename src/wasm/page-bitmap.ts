@@ -62,6 +62,8 @@ export class PageBitmap {
   }
 
   private checkRange(start: number, count: number): void {
+    // the common case in one inlinable test: (x >>> 0) === x is an integer in [0, 2^32)
+    if (start >>> 0 === start && count >>> 0 === count && start + count <= this.size) return;
     checkInt("start", start, this.size);
     checkInt("count", count, this.size);
     if (start + count > this.size) {
@@ -103,6 +105,15 @@ export class PageBitmap {
   }
 
   private checkSearch(start: number, nr: number, alignMask: number, alignOffset: number): void {
+    if (
+      start >>> 0 === start &&
+      nr >>> 0 === nr &&
+      alignOffset >>> 0 === alignOffset &&
+      alignMask >>> 0 === alignMask &&
+      alignMask <= MAX_ALIGN_MASK &&
+      (alignMask & (alignMask + 1)) === 0
+    )
+      return;
     checkInt("start", start, MAX_U32);
     checkInt("nr", nr, MAX_U32);
     checkInt("alignMask", alignMask, MAX_ALIGN_MASK);
