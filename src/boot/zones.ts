@@ -116,7 +116,7 @@ export function printZonesF1(
   zones.forEach((z, j) => {
     const spanned = z.endPfn - z.startPfn;
     let free = z.present;
-    if (z.name !== "HighMem") {
+    if (z.name !== "HighMem" || rules.highmemMemmapCharged) {
       // calc_memmap_size(): spanned pages' struct pages, page aligned
       const memmap = Math.ceil((spanned * structPage) / PAGE_SIZE);
       if (free >= memmap) {
@@ -125,9 +125,12 @@ export function printZonesF1(
       }
     }
     if (j === 0 && free > 0) dmesg.debug(`  ${z.name} zone: 0 pages reserved`);
+    const printed = rules.zonePresentLessMemmap ? free : z.present;
+    // from 3.8 the batch follows managed_pages, which for HighMem is the real size (memmap not charged)
+    const managed = z.name === "HighMem" && !rules.zonePresentLessMemmap ? z.present : free;
     if (z.present > 0)
       dmesg.debug(
-        `  ${z.name} zone: ${z.present} pages, LIFO batch:${zoneBatchsize(free, rules.zoneBatchCapKb)}`,
+        `  ${z.name} zone: ${printed} pages, LIFO batch:${zoneBatchsize(managed, rules.zoneBatchCapKb)}`,
       );
   });
 }

@@ -39,6 +39,18 @@ export interface BootRules {
   f1Debug: boolean;
   /** zone_batchsize() cap in KiB (the LIFO batch of F1): 512 KiB, doubled to 1 MiB in 4.19 (SPEC U13) */
   zoneBatchCapKb: number;
+  /**
+   * free_area_init_core() stores realsize minus memmap and dma_reserve as zone->present_pages, so the F1
+   * "pages, LIFO batch" line prints that (<=3.7); from 3.8 present_pages is the real size and the
+   * remainder goes to managed_pages (Jiang Liu, 9feedc9d831e "mm: introduce new field managed_pages")
+   */
+  zonePresentLessMemmap: boolean;
+  /**
+   * free_area_init_core() also charges and prints the memmap of ZONE_HIGHMEM ("HighMem zone: N pages used
+   * for memmap"; <=3.18, read in a 3.18 tree); by 4.0 only lowmem zones are charged (Jetson TK1 4.0 log:
+   * no HighMem memmap line). The change lies in 3.19-4.0; 3.19 assumed [unverified]
+   */
+  highmemMemmapCharged: boolean;
   /** default-CMA placement policy (SPEC §3.4) */
   cmaPlacement: "P0" | "P1" | "P2" | "P3";
   /** CMA_MIN_ALIGN rule: max(MAX_ORDER-1, pageblock_order) before 5.18, pageblock from 5.18 */
@@ -143,6 +155,8 @@ const ERAS: Era[] = [
       zoneFormat: "F1",
       f1Debug: false,
       zoneBatchCapKb: 512,
+      zonePresentLessMemmap: true,
+      highmemMemmapCharged: true,
       cmaPlacement: "P0",
       cmaAlignRule: "max-order",
       maxOrderInclusive: false,
@@ -174,6 +188,7 @@ const ERAS: Era[] = [
     },
   },
   { from: v(3, 5), boot: { layoutBlock: "plain" }, runtime: { dmaPath: "D1" } },
+  { from: v(3, 8), boot: { zonePresentLessMemmap: false }, runtime: {} },
   { from: v(3, 13), boot: { memoryLine: "L1" }, runtime: {} },
   { from: v(3, 14), boot: { fixmap: { start: 0xffc00000, end: 0xffe00000 } }, runtime: {} },
   { from: v(3, 16), boot: { lowmemCapMessage: "M1", cmaCmdlinePlacement: true }, runtime: {} },
@@ -184,7 +199,11 @@ const ERAS: Era[] = [
     runtime: {},
   },
   // "mm: embed the memcg pointer directly into struct page" (Johannes Weiner, 3.19)
-  { from: v(3, 19), boot: { memcgInStructPage: true }, runtime: { cmaAlignOffset: "physical" } },
+  {
+    from: v(3, 19),
+    boot: { memcgInStructPage: true, highmemMemmapCharged: false },
+    runtime: { cmaAlignOffset: "physical" },
+  },
   {
     from: v(4, 1),
     boot: {
