@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import type { BootConfig } from "../src/boot/config.js";
 import { boot } from "../src/boot/index.js";
+import { resolveProfile } from "../src/kernel/profile.js";
 
 const G = 1n << 30n;
 const M = 1n << 20n;
@@ -200,5 +201,99 @@ describe("more real boot logs (public, found while checking the kernel source)",
     expect(t.find((l) => l.startsWith("Memory:"))).toMatch(
       /^Memory: \d+K\/786432K available .*, 0K cma-reserved\)$/,
     );
+  });
+});
+
+// Era boundaries of the printed boot lines (SPEC §8 U1-U5), each checked on both sides of the boundary.
+// The expected lines are copied from real boot logs of the era (named per constant); the evidence for
+// each boundary is in the comment of its row in src/kernel/profile.ts.
+const eraLines = (kernel: string, extra: Partial<BootConfig> = {}) =>
+  boot({ kernel, split: "3G", ram: [{ base: 0n, size: G }], ...extra }).dmesg.map((d) => d.text);
+
+// Raspberry Pi 3.6 (raspberrypi/linux#626), BeagleBone Black 3.8 (Mastering Embedded Linux Programming)
+const FIXMAP_896K = "    fixmap  : 0xfff00000 - 0xfffe0000   ( 896 kB)";
+// Zynq 3.18 (pulp-platform/pulpino#324)
+const FIXMAP_2M = "    fixmap  : 0xffc00000 - 0xffe00000   (2048 kB)";
+// vexpress 4.10 (offspot/kiwix-hotspot#147), Raspberry Pi 3 4.19 (G9)
+const FIXMAP_3M = "    fixmap  : 0xffc00000 - 0xfff00000   (3072 kB)";
+
+describe("U4: the fixmap range of the layout block", () => {
+  it.each([
+    ["3.13", FIXMAP_896K],
+    ["3.14", FIXMAP_896K],
+    ["3.15", FIXMAP_2M],
+    ["3.18", FIXMAP_2M],
+    ["3.19", FIXMAP_3M],
+    ["4.0", FIXMAP_3M],
+    ["4.2", FIXMAP_3M],
+    ["4.4", FIXMAP_3M],
+  ])("%s prints %s", (kernel, fixmap) => {
+    const t = eraLines(kernel);
+    expect(t).toContain(fixmap);
+    for (const other of [FIXMAP_896K, FIXMAP_2M, FIXMAP_3M].filter((f) => f !== fixmap)) {
+      expect(t).not.toContain(other);
+    }
+  });
+});
+
+describe("U1: VMALLOC_END 0xff000000 until 4.2, 0xff800000 from 4.3", () => {
+  it("4.2: 760 MiB of lowmem under a 3G split (Odroid XU4 4.2.0 and Jetson TK1 4.0.0 zone lines)", () => {
+    const t = eraLines("4.2");
+    expect(t).toContain("    vmalloc : 0xf0000000 - 0xff000000   ( 240 MB)");
+    expect(t).toContain("    lowmem  : 0xc0000000 - 0xef800000   ( 760 MB)");
+  });
+
+  it("4.3: 768 MiB of lowmem, as every 4.4+ log prints (G9: Raspberry Pi 3 4.19)", () => {
+    const t = eraLines("4.3");
+    expect(t).toContain("    vmalloc : 0xf0800000 - 0xff800000   ( 240 MB)");
+    expect(t).toContain("    lowmem  : 0xc0000000 - 0xf0000000   ( 768 MB)");
+  });
+
+  it("the vmalloc= ceiling follows VMALLOC_END - (PAGE_OFFSET + 32 MiB): 976 MB, then 984 MB", () => {
+    expect(eraLines("4.2", { cmdline: "vmalloc=2G" })).toContain(
+      "vmalloc area is too big, limiting to 976MB",
+    );
+    expect(eraLines("4.3", { cmdline: "vmalloc=2G" })).toContain(
+      "vmalloc area is too big, limiting to 984MB",
+    );
+  });
+});
+
+describe("U2/U3: the !HIGHMEM lowmem cap and the memblock_limit rounding", () => {
+  // vexpress-a15, 2 GiB at 0x80000000, VMSPLIT_2G, no HIGHMEM (offspot/kiwix-hotspot#147, 4.10)
+  const vexpress = (kernel: string) =>
+    eraLines(kernel, { split: "2G", highmem: false, ram: [{ base: 0x80000000n, size: 2n * G }] });
+
+  it("4.10 truncates the bank (kiwix-hotspot#147)", () => {
+    const t = vexpress("4.10");
+    expect(t).toContain("Truncating RAM at 0x80000000-0xffffffff to -0xf0000000");
+    expect(t.some((l) => l.startsWith("Ignoring RAM at"))).toBe(false);
+  });
+
+  it("4.11 (adjust_lowmem_bounds) drops the rest with the openbmc 5.15 form", () => {
+    const t = vexpress("4.11");
+    expect(t).toContain("Ignoring RAM at 0xf0000000-0xffffffff");
+    expect(t.some((l) => l.startsWith("Truncating RAM"))).toBe(false);
+  });
+
+  it("memblock_limit is rounded to PMD_SIZE from 4.1, still inside sanity_check_meminfo()", () => {
+    expect(resolveProfile("4.0").boot.memblockLimitAlign).toBe("section");
+    expect(resolveProfile("4.1").boot).toMatchObject({
+      memblockLimitAlign: "pmd",
+      lowmemBounds: "sanity_check_meminfo",
+    });
+    expect(resolveProfile("4.11").boot).toMatchObject({
+      memblockLimitAlign: "pmd",
+      lowmemBounds: "adjust_lowmem_bounds",
+    });
+  });
+});
+
+describe("U5: the layout block", () => {
+  it("is printed with (ptrval) by 5.0 and gone in 5.1", () => {
+    const t50 = eraLines("5.0");
+    expect(t50).toContain("Virtual kernel memory layout:");
+    expect(t50).toContain(FIXMAP_3M);
+    expect(eraLines("5.1")).not.toContain("Virtual kernel memory layout:");
   });
 });

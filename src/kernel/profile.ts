@@ -22,7 +22,7 @@ export interface BootRules {
   lowmemCapMessage: "M0" | "M1" | "M2";
   /** sanity_check_meminfo() (≤4.10, one pass) or adjust_lowmem_bounds() run twice around arm_memblock_init (4.11+) */
   lowmemBounds: "sanity_check_meminfo" | "adjust_lowmem_bounds";
-  /** memblock_limit rounding: SECTION_SIZE (1 MiB, 2 MiB with LPAE; ≤4.10) or PMD_SIZE (2 MiB; 4.11+) */
+  /** memblock_limit rounding: SECTION_SIZE (1 MiB, 2 MiB with LPAE; ≤4.0) or PMD_SIZE (2 MiB; 4.1+) */
   memblockLimitAlign: "section" | "pmd";
   /** fixmap range printed in the layout block, or null when the block is not printed */
   fixmap: { start: number; end: number };
@@ -190,7 +190,9 @@ const ERAS: Era[] = [
   { from: v(3, 5), boot: { layoutBlock: "plain" }, runtime: { dmaPath: "D1" } },
   { from: v(3, 8), boot: { zonePresentLessMemmap: false }, runtime: {} },
   { from: v(3, 13), boot: { memoryLine: "L1" }, runtime: {} },
-  { from: v(3, 14), boot: { fixmap: { start: 0xffc00000, end: 0xffe00000 } }, runtime: {} },
+  // FIXADDR 0xffc00000-0xffe00000 ("ARM: 8031/2: change fixmap mapping region to support 32 CPUs", 3.15);
+  // a stable 3.14.4 tree still has 0xfff00000-0xfffe0000
+  { from: v(3, 15), boot: { fixmap: { start: 0xffc00000, end: 0xffe00000 } }, runtime: {} },
   { from: v(3, 16), boot: { lowmemCapMessage: "M1", cmaCmdlinePlacement: true }, runtime: {} },
   { from: v(3, 17), boot: { cmaReservedFormat: "C1" }, runtime: {} },
   {
@@ -199,22 +201,28 @@ const ERAS: Era[] = [
     runtime: {},
   },
   // "mm: embed the memcg pointer directly into struct page" (Johannes Weiner, 3.19)
+  // + FIXADDR_END 0xfff00000 ("ARM: expand fixmap region to 3MB", Kees Cook, 3.19): a 3.18 log still
+  // prints 0xffe00000, a <=4.0 tree has 0xfff00000 next to VMALLOC_END 0xff000000
   {
     from: v(3, 19),
-    boot: { memcgInStructPage: true, highmemMemmapCharged: false },
-    runtime: { cmaAlignOffset: "physical" },
-  },
-  {
-    from: v(4, 1),
     boot: {
-      memoryLine: "L2",
-      meminfoCma: true,
-      vmallocEnd: 0xff800000,
+      memcgInStructPage: true,
+      highmemMemmapCharged: false,
       fixmap: { start: 0xffc00000, end: 0xfff00000 },
     },
+    runtime: { cmaAlignOffset: "physical" },
+  },
+  // memblock_limit rounded to PMD_SIZE inside sanity_check_meminfo() ("ARM: 8356/1: mm: handle
+  // non-pmd-aligned end of RAM", 4.1; already in a 4.0.y-based tree)
+  {
+    from: v(4, 1),
+    boot: { memoryLine: "L2", meminfoCma: true, memblockLimitAlign: "pmd" },
     runtime: { noKernelMapping: "honoured" },
   },
   { from: v(4, 2), boot: {}, runtime: { dmaCmaFirst: true } },
+  // VMALLOC_END 0xff800000 ("ARM: 8415/1: early fixmap support for earlycon", 4.3): 4.0.0 and 4.2.0 logs
+  // still cap lowmem at 760 MiB (VMALLOC_END 0xff000000), 4.4 logs print "- 0xff800000"
+  { from: v(4, 3), boot: { vmallocEnd: 0xff800000 }, runtime: {} },
   {
     from: v(4, 8),
     boot: { ofReservedMemPrefix: "OF: reserved mem: ", ofFdtPrefix: "OF: fdt: " },
@@ -223,7 +231,7 @@ const ERAS: Era[] = [
   { from: v(4, 9), boot: {}, runtime: { ioremapAlignFls: false } },
   {
     from: v(4, 11),
-    boot: { lowmemCapMessage: "M2", lowmemBounds: "adjust_lowmem_bounds", memblockLimitAlign: "pmd" },
+    boot: { lowmemCapMessage: "M2", lowmemBounds: "adjust_lowmem_bounds" },
     runtime: {},
   },
   // mm/cma.c "print allocation failure reason and bitmap status" (v4.12)
