@@ -276,6 +276,14 @@ describe("U2/U3: the !HIGHMEM lowmem cap and the memblock_limit rounding", () =>
     expect(t.some((l) => l.startsWith("Truncating RAM"))).toBe(false);
   });
 
+  it("the HIGHMEM hint follows the truncation from 4.1 (absent in a 4.0.y tree, printed by 4.4 and 4.10)", () => {
+    const hint = "Consider using a HIGHMEM enabled kernel.";
+    expect(vexpress("4.0")).not.toContain(hint);
+    // (4.0 still has VMALLOC_END 0xff000000: the bank is cut 8 MiB lower)
+    expect(vexpress("4.0")).toContain("Truncating RAM at 0x80000000-0xffffffff to -0xef800000");
+    for (const k of ["4.4", "4.10", "4.11"]) expect(vexpress(k)).toContain(hint);
+  });
+
   it("memblock_limit is rounded to PMD_SIZE from 4.1, still inside sanity_check_meminfo()", () => {
     expect(resolveProfile("4.0").boot.memblockLimitAlign).toBe("section");
     expect(resolveProfile("4.1").boot).toMatchObject({

@@ -159,8 +159,7 @@ export function sanityCheckMeminfo(ctx: BoundsContext): LowmemBounds {
       }
     }
   }
-  if (shouldUseHighmem && rules.lowmemCapMessage !== "M0")
-    dmesg.notice("Consider using a HIGHMEM enabled kernel.");
+  if (shouldUseHighmem && rules.highmemHint) dmesg.notice("Consider using a HIGHMEM enabled kernel.");
   if (memblockLimit) memblockLimit = alignDown(memblockLimit, sectionSize);
   if (!memblockLimit) memblockLimit = armLowmemLimit;
   mb.currentLimit = memblockLimit;
@@ -190,7 +189,7 @@ export function adjustLowmemBounds(ctx: BoundsContext): LowmemBounds {
   if (!ctx.highmem && mb.endOfDram() > armLowmemLimit) {
     const end = mb.endOfDram();
     dmesg.notice(`Ignoring RAM at ${fmtPa(memblockLimit, lpae)}-${fmtPa(end, lpae)}`);
-    dmesg.notice("Consider using a HIGHMEM enabled kernel.");
+    if (ctx.rules.highmemHint) dmesg.notice("Consider using a HIGHMEM enabled kernel.");
     mb.remove(memblockLimit, end);
     ctx.dropped.push({ base: memblockLimit, end, why: NO_HIGHMEM });
   }

@@ -20,6 +20,11 @@ export interface BootRules {
   vmallocVariant: "V1" | "V2";
   /** message when RAM above the lowmem limit is dropped with !HIGHMEM (SPEC §2.4) */
   lowmemCapMessage: "M0" | "M1" | "M2";
+  /**
+   * "Consider using a HIGHMEM enabled kernel." after RAM was dropped for !HIGHMEM. Absent from a 4.0.y
+   * sanity_check_meminfo(), present in 4.4 logs and 4.5+ trees; 4.1 is [unverified] within 4.1-4.4
+   */
+  highmemHint: boolean;
   /** sanity_check_meminfo() (≤4.10, one pass) or adjust_lowmem_bounds() run twice around arm_memblock_init (4.11+) */
   lowmemBounds: "sanity_check_meminfo" | "adjust_lowmem_bounds";
   /** memblock_limit rounding: SECTION_SIZE (1 MiB, 2 MiB with LPAE; ≤4.0) or PMD_SIZE (2 MiB; 4.1+) */
@@ -147,6 +152,7 @@ const ERAS: Era[] = [
       vmallocEnd: 0xff000000,
       vmallocVariant: "V1",
       lowmemCapMessage: "M0",
+      highmemHint: false,
       lowmemBounds: "sanity_check_meminfo",
       memblockLimitAlign: "section",
       fixmap: { start: 0xfff00000, end: 0xfffe0000 },
@@ -216,7 +222,7 @@ const ERAS: Era[] = [
   // non-pmd-aligned end of RAM", 4.1; already in a 4.0.y-based tree)
   {
     from: v(4, 1),
-    boot: { memoryLine: "L2", meminfoCma: true, memblockLimitAlign: "pmd" },
+    boot: { memoryLine: "L2", meminfoCma: true, memblockLimitAlign: "pmd", highmemHint: true },
     runtime: { noKernelMapping: "honoured" },
   },
   { from: v(4, 2), boot: {}, runtime: { dmaCmaFirst: true } },
