@@ -166,7 +166,8 @@ function leafFind(w: u64, base: u32, nr: u32, mask: u32, r: u32): u32 {
 // the longest unaligned run, which bounds every class from above. Stale nodes are upward-closed (a
 // node is stale whenever a child is), so the marking stops at the first node that already was. A query
 // that finds no answer inside a node whose children are not stale tightens the node's bound below nr
-// on the way back (findIn), so a stale bound costs once, and only for the lanes queried there.
+// on the way back (findIn), so a stale bound costs once, and only for the lanes queried there. A query
+// misled by many nodes it cannot tighten (a child stale) refreshes those children first (refreshStale).
 // Answers are always checked against exact data (pre/suf and the words), never against a bound.
 
 /** First bit of the right child of node i (height h >= 1). */
@@ -616,6 +617,7 @@ function query(bm: Bitmap, start: u32, nr: u32, mask: u32, r: u32): u32 {
   const k = laneFor(bm, mask, r);
   qBest = laneArray(bm, k);
   qBit = <u32>1 << k;
+  qMisled = 0;
   return search(bm, start);
 }
 
@@ -627,6 +629,8 @@ let qRes: u32 = 0;
 let qBest: usize = 0;
 /** The lane's bit in `dirty`. */
 let qBit: u32 = 0;
+/** Failed nodes the query could not tighten because a child was stale (findIn keeps it local). */
+let qMisled: u32 = 0;
 
 /** findIndexed for 1 <= nr, start < nbits. */
 function search(bm: Bitmap, start: u32): u32 {
@@ -673,6 +677,42 @@ function search(bm: Bitmap, start: u32): u32 {
   return NO_RUN;
 }
 
+/**
+ * Failed nodes left untightened (a child stale) after which a query refreshes the stale nodes it was
+ * misled by (bench/RESULTS.md, "Known limit"). Ordinary queries stay far below and never pay for it:
+ * refreshed nodes are marked stale again by the next free under them, which costs more than it saves.
+ */
+// @ts-ignore: decorator
+@inline const REFRESH_AFTER: u32 = 128;
+
+/**
+ * Gives node i (height h, stale in the query's lane) and its stale descendants a lane bound again:
+ * exact at stale leaves, merged from the children above and capped by maxrun. Only stale nodes are
+ * entered, and each leaves the stale set, so the work is paid for by the frees that marked them.
+ */
+function refreshStale(bm: Bitmap, i: u32, h: u32): void {
+  const at = nodeAt(bm, i);
+  const best = qBest;
+  let v: u32;
+  if (h == 0) {
+    const w = i - bm.nwords;
+    v = leafBest(word(bm, w), w << 6, qMask, qRes);
+  } else {
+    const l = i << 1;
+    const la = nodeAt(bm, l);
+    if ((load<u32>(la, DIRTY) & qBit) != 0) refreshStale(bm, l, h - 1);
+    if ((load<u32>(la, DIRTY + (1 << NODE_SHIFT)) & qBit) != 0) refreshStale(bm, l + 1, h - 1);
+    const m = midBit(bm.nwords, i, h);
+    const lsuf = load<u32>(la, SUF);
+    const rpre = load<u32>(la, PRE + (1 << NODE_SHIFT));
+    v = mergeBest(ld32(best, l), ld32(best, l + 1), m, lsuf, rpre, qMask, qRes);
+    const x = load<u32>(at, MAXRUN);
+    if (x < v) v = x;
+  }
+  st32(best, i, v);
+  store<u32>(at, load<u32>(at, DIRTY) & ~qBit, DIRTY);
+}
+
 /** Whether node i may hold a run for the query: its bound (maxrun while stale) >= qNr. */
 // @ts-ignore: decorator
 @inline function mayFit(at: usize, best: usize, i: u32): bool {
@@ -693,6 +733,7 @@ function findIn(bm: Bitmap, top: u32, htop: u32): u32 {
   const nr = qNr;
   const mask = qMask;
   const r = qRes;
+  let misled = qMisled;
   let i = top;
   let h = htop;
   for (;;) {
@@ -713,7 +754,10 @@ function findIn(bm: Bitmap, top: u32, htop: u32): u32 {
     }
     // Node i holds no answer: climb until a right sibling is left to try.
     for (;;) {
-      if (i == top) return NO_RUN;
+      if (i == top) {
+        qMisled = misled;
+        return NO_RUN;
+      }
       const parent = i >> 1;
       const m = midBit(n, parent, h + 1);
       const la = nodes + ((<usize>(parent << 1)) << NODE_SHIFT);
@@ -729,11 +773,15 @@ function findIn(bm: Bitmap, top: u32, htop: u32): u32 {
       i = parent;
       h++;
       // Tighten the parent only from exact-or-bounded children that are not stale themselves, so that
-      // stale nodes stay upward-closed (rebuild's marking relies on it).
+      // stale nodes stay upward-closed (rebuild's marking relies on it). Past REFRESH_AFTER parents
+      // left stale the query is being misled: refresh the children (both hold no answer) and the parent,
+      // so the region cannot mislead again.
       if (((load<u32>(la, DIRTY) | load<u32>(la, DIRTY + (1 << NODE_SHIFT))) & qBit) == 0) {
         st32(best, i, mergeBest(ld32(best, i << 1), ld32(best, (i << 1) + 1), m, lsuf, rpre, mask, r));
         const pa = nodes + ((<usize>i) << NODE_SHIFT);
         store<u32>(pa, load<u32>(pa, DIRTY) & ~qBit, DIRTY);
+      } else if (++misled > REFRESH_AFTER) {
+        refreshStale(bm, i, h);
       }
     }
   }

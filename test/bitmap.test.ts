@@ -230,3 +230,50 @@ describe("PageBitmap known answers", () => {
     bm.dispose();
   });
 });
+
+describe("PageBitmap on the stale-lane worst case (bench/adversarial.mjs)", () => {
+  it("searches misled by stale nodes, then refreshed ones, still equal the kernel's", () => {
+    // Blocks of 512 bits: runs of 5 free bits at 8k + 4 (never 8-aligned), and full blocks that had one
+    // bit freed and set again after the lane existed (stale). Enough blocks that a failing search
+    // passes the refresh threshold, so both the misled and the refreshed paths are compared.
+    const size = 1 << 18;
+    const bm = PageBitmap.create(size);
+    const ref = new KernelBitmap(size);
+    const both = (f: (b: PageBitmap | KernelBitmap) => void) => {
+      f(bm);
+      f(ref);
+    };
+    try {
+      both((b) => b.setRange(0, size));
+      checkFind(bm, ref, 0, 5, 7, 0);
+      for (let base = 0; base < size; base += 512) {
+        if ((base / 512) % 2 === 0) {
+          // 8k + 4 .. 8k + 8: 8-aligned runs of 1 bit only, for the shorter searches below.
+          for (let k = 0; k < 504; k += 8) both((b) => b.clearRange(base + k + 4, 5));
+        } else {
+          both((b) => b.clearRange(base + 200, 1));
+          both((b) => b.setRange(base + 200, 1));
+        }
+      }
+      const rnd = mulberry32(7);
+      for (let round = 0; round < 40; round++) {
+        for (let s = 0; s < 4; s++) {
+          const start = s === 0 ? 0 : Math.floor(rnd() * size);
+          const found = checkFind(bm, ref, start, 5, 7, 0);
+          if (round === 0) expect(found).toBeGreaterThanOrEqual(size); // the pattern holds no such run
+          checkFind(bm, ref, start, 1 + Math.floor(rnd() * 6), 7, Math.floor(rnd() * 8));
+          checkFind(bm, ref, start, 1 + (round % 2), 7, 0);
+          checkFind(bm, ref, start, 4, 3, 0);
+        }
+        // Frees in refreshed regions mark them stale again; some make an aligned run appear.
+        const at = Math.floor(rnd() * (size - 16));
+        const count = 1 + Math.floor(rnd() * 12);
+        both((b) => b.clearRange(at, count));
+        if (round % 3 === 0) both((b) => b.setRange(at, 16));
+      }
+      checkState(bm, ref);
+    } finally {
+      bm.dispose();
+    }
+  });
+});
