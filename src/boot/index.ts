@@ -248,12 +248,13 @@ export function boot(config: BootConfig): BootedMachine {
   // mem_init() prints the Memory: line with every reserved area; cma_activate_area() (core_initcall,
   // later) gives up an area whose pages span two zones and frees its pages to the buddy allocator
   const atMemInit = countPages(mb, spans, armLowmemLimit, areas);
-  for (const a of areas.filter((x) => spansZones(x, spans))) {
+  const straddlers = areas.filter((x) => spansZones(x, spans));
+  for (const a of straddlers) {
     activationFailures.push(`cma: CMA area ${a.name} could not be activated`);
     warnings.push(`cma: the area ${a.name} spans two zones, so the kernel cannot use it`);
     areas.splice(areas.indexOf(a), 1);
   }
-  const pc = countPages(mb, spans, armLowmemLimit, areas);
+  const pc = straddlers.length ? countPages(mb, spans, armLowmemLimit, areas) : atMemInit;
   const hasDefaultArea = areas.some((a) => a.isDefault);
   if (!panic) {
     for (const l of memoryLines(

@@ -8,7 +8,7 @@ import { boot } from "../boot/index.js";
 import { ConfigError } from "../errors.js";
 import { parseMeminfo } from "../input/meminfo.js";
 import { parseVmallocinfo } from "../input/vmallocinfo.js";
-import { parseSizeStrict } from "../kernel/memparse.js";
+import { parseSizeArg } from "../kernel/memparse.js";
 import { Runtime, type RuntimeOptions } from "../runtime/index.js";
 import { type ProbeParams, type ProbeResult, runDmaProbe } from "../runtime/probe.js";
 import { addBootOptions, type BootOptions, bootConfigFromOptions } from "./boot-options.js";
@@ -49,9 +49,9 @@ allocator (NO_KERNEL_MAPPING beyond CMA on 5.19+) are calibrated (about ±2 %).
 `;
 
 function parseChunk(text: string): number {
-  const n = parseSizeStrict(text);
-  if (n === null || n <= 0n || n > 1n << 31n)
-    throw new ConfigError(`--chunk: '${text}' is not a size (e.g. 64K, 1M, 4M)`);
+  const n = parseSizeArg(text, "--chunk");
+  if (n <= 0n || n > 1n << 31n)
+    throw new ConfigError(`--chunk: '${text}' is outside 1 byte .. 2G (e.g. 64K, 1M, 4M)`);
   return Number(n);
 }
 

@@ -3,22 +3,19 @@
  * how much vmalloc space there is, and where each CMA area lands.
  */
 import type { BootedMachine } from "../boot/machine.js";
+import { hexPad } from "../boot/units.js";
+import { lowHighPages } from "./physmap.js";
 
 const PAGE = 4096;
 const MiB = 1 << 20;
-const hex8 = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
 const mibOf = (pages: number) => `${Math.round((pages * PAGE) / MiB)} MiB`;
-
-function pagesBelow(m: BootedMachine, limitPfn: number): number {
-  return m.memory.reduce((n, r) => n + Math.max(0, Math.min(r.endPfn, limitPfn) - r.startPfn), 0);
-}
 
 function cmaCell(m: BootedMachine): string {
   if (m.cmaAreas.length === 0) return "none";
   return m.cmaAreas
     .map(
       (a) =>
-        `${a.name} ${mibOf(a.countPages)} @${hex8(a.basePfn * PAGE)} ${a.inHighmem ? "highmem" : "lowmem"}`,
+        `${a.name} ${mibOf(a.countPages)} @${hexPad(a.basePfn * PAGE, 8)} ${a.inHighmem ? "highmem" : "lowmem"}`,
     )
     .join("; ");
 }
@@ -27,13 +24,12 @@ function cmaCell(m: BootedMachine): string {
 export function bootCompareText(machines: BootedMachine[]): string {
   const header = ["kernel", "era", "lowmem", "highmem", "vmalloc", "CMA"];
   const rows = machines.map((m) => {
-    const low = pagesBelow(m, m.armLowmemLimitPfn);
-    const all = pagesBelow(m, Number.MAX_SAFE_INTEGER);
+    const { lowPages, highPages } = lowHighPages(m);
     return [
       m.profile.version,
       m.profile.era,
-      mibOf(low),
-      m.highmem ? mibOf(all - low) : "off",
+      mibOf(lowPages),
+      m.highmem ? mibOf(highPages) : "off",
       `${(m.layout.vmalloc.end - m.layout.vmalloc.start) / MiB} MiB`,
       cmaCell(m),
     ];

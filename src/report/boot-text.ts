@@ -3,11 +3,12 @@
  * vmalloc, dropped RAM, CMA placement and why) and the physical memory map, one line per range.
  */
 import type { BootedMachine } from "../boot/machine.js";
-import { physicalMap } from "./physmap.js";
+import { hexPad } from "../boot/units.js";
+import { lowHighPages, physicalMap } from "./physmap.js";
 
 const PAGE = 4096;
 const MiB = 1 << 20;
-const hex8 = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
+const hex8 = (n: number) => hexPad(n, 8);
 const mib = (pages: number) => {
   const v = (pages * PAGE) / MiB;
   if (v < 1) return `${pages * 4} KiB`;
@@ -38,14 +39,7 @@ function rangeText(startPfn: number, endPfn: number): string {
 
 export function bootSummary(m: BootedMachine): string[] {
   const l = m.layout;
-  const lowPages = m.memory.reduce(
-    (n, r) => n + Math.max(0, Math.min(r.endPfn, m.armLowmemLimitPfn) - r.startPfn),
-    0,
-  );
-  const highPages = m.memory.reduce(
-    (n, r) => n + Math.max(0, r.endPfn - Math.max(r.startPfn, m.armLowmemLimitPfn)),
-    0,
-  );
+  const { lowPages, highPages } = lowHighPages(m);
   const vmallocMiB = (l.vmalloc.end - l.vmalloc.start) / MiB;
   const splitName = `${l.pageOffset / (1 << 30)}G/${(0x100000000 - l.pageOffset) / (1 << 30)}G`;
   const out = [

@@ -1,5 +1,6 @@
 /** The physical memory map as an SVG picture: one bar, ranges coloured by kind, the lowmem/highmem line. */
 import type { BootedMachine } from "../boot/machine.js";
+import { hexPad } from "../boot/units.js";
 import { physicalMap, type RangeKind } from "./physmap.js";
 
 const COLORS: Record<RangeKind, string> = {
@@ -13,7 +14,7 @@ const COLORS: Record<RangeKind, string> = {
 };
 
 const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-const hex8 = (n: number) => `0x${n.toString(16).padStart(8, "0")}`;
+const hex8 = (n: number) => hexPad(n, 8);
 
 export function physmapSvg(m: BootedMachine): string {
   const ranges = physicalMap(m);

@@ -15,6 +15,17 @@ export interface MapRange {
   highmem: boolean;
 }
 
+/** Pages of kept RAM below and above arm_lowmem_limit. */
+export function lowHighPages(m: BootedMachine): { lowPages: number; highPages: number } {
+  let lowPages = 0;
+  let highPages = 0;
+  for (const r of m.memory) {
+    lowPages += Math.max(0, Math.min(r.endPfn, m.armLowmemLimitPfn) - r.startPfn);
+    highPages += Math.max(0, r.endPfn - Math.max(r.startPfn, m.armLowmemLimitPfn));
+  }
+  return { lowPages, highPages };
+}
+
 function kindOf(owner: string): RangeKind {
   if (owner === "cma-leak") return "leak";
   if (owner.startsWith("cma:")) return "cma";
